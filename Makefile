@@ -1,0 +1,24 @@
+# One verb per task. `make run` and `make test` are all a newcomer needs.
+.DEFAULT_GOAL := help
+.PHONY: help run test train validate bench lint
+
+help: ## List the tasks
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+run: ## Install if needed, train if stale, start the assistant and print where to talk to it
+	@bash scripts/run.sh
+
+test: ## Run the whole test suite (installs and trains what is missing)
+	@bash scripts/test.sh
+
+train: ## Train a new model if the data or config changed
+	@bash scripts/setup.sh && .venv/bin/python scripts/train_if_stale.py
+
+validate: ## Check the training data and the clinic data file
+	@bash scripts/setup.sh && .venv/bin/rasa data validate --fail-on-warnings && .venv/bin/python -m actions.clinic_data
+
+bench: ## Run the benchmarks and write a dated report under benchmarks/reports/
+	@bash scripts/setup.sh && .venv/bin/python -m benchmarks.run
+
+lint: ## Lint the Python code
+	@bash scripts/setup.sh && .venv/bin/ruff check .

@@ -1,0 +1,125 @@
+"""Scores a trained model's understanding on labelled visitor messages.
+
+Used by the NLU quality gate (tests/test_nlu_quality.py) and the benchmark
+report. The label of a message is its intent, or `faq/<key>` for FAQ
+questions, so an answer counts as right only if the right FAQ answer is picked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Sequence, Tuple
+
+import yaml
+
+FALLBACK_INTENT = "nlu_fallback"
+OUT_OF_SCOPE_INTENT = "out_of_scope"
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str
+
+
+def load_examples(paths: Iterable[Path]) -> List[Example]:
+    """Read Rasa YAML NLU files into (text, label) examples."""
+    examples: List[Example] = []
+    for path in paths:
+        document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        for block in document.get("nlu", []):
+            if "intent" not in block:
+                continue
+            for line in str(block.get("examples", "")).splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    examples.append(Example(text=line[2:].strip(), label=block["intent"]))
+    return examples
+
+
+def predicted_label(parse_result: Dict[str, Any]) -> str:
+    """'faq/<key>' for FAQ answers, otherwise the predicted intent name."""
+    intent = (parse_result.get("intent") or {}).get("name") or ""
+    if intent == "faq":
+        selected = ((parse_result.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+        return selected.get("intent_response_key") or "faq"
+    return intent
+
+
+def is_correct(gold: str, predicted: str) -> bool:
+    """Right label; the fallback also counts as right for out-of-scope messages."""
+    return predicted == gold or (gold == OUT_OF_SCOPE_INTENT and predicted == FALLBACK_INTENT)
+
+
+@dataclass
+class Report:
+    examples: Sequence[Example]
+    predictions: Sequence[str]
+
+    @property
+    def accuracy(self) -> float:
+        right = sum(is_correct(e.label, p) for e, p in zip(self.examples, self.predictions, strict=False))
+        return right / len(self.examples) if self.examples else 0.0
+
+    def recall(self, label: str) -> float:
+        pairs = [(e, p) for e, p in zip(self.examples, self.predictions, strict=False) if e.label == label]
+        return sum(is_correct(e.label, p) for e, p in pairs) / len(pairs) if pairs else 0.0
+
+    @property
+    def macro_f1(self) -> float:
+        labels = sorted({e.label for e in self.examples})
+        scores = []
+        for label in labels:
+            true_positive = sum(
+                1
+                for e, p in zip(self.examples, self.predictions, strict=False)
+                if e.label == label and is_correct(label, p)
+            )
+            predicted_as = sum(
+                1 for e, p in zip(self.examples, self.predictions, strict=False)
+                if p == label or (label == OUT_OF_SCOPE_INTENT and p == FALLBACK_INTENT and e.label == label)
+            )  # fmt: skip
+            actual = sum(1 for e in self.examples if e.label == label)
+            precision = true_positive / predicted_as if predicted_as else 0.0
+            recall = true_positive / actual if actual else 0.0
+            scores.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+        return sum(scores) / len(scores) if scores else 0.0
+
+    def confusions(self, top: int = 10) -> List[Tuple[Tuple[str, str], int]]:
+        mistakes = Counter((gold, predicted) for _, gold, predicted in self.mistakes())
+        return mistakes.most_common(top)
+
+    def mistakes(self) -> List[Tuple[str, str, str]]:
+        return [
+            (e.text, e.label, p)
+            for e, p in zip(self.examples, self.predictions, strict=False)
+            if not is_correct(e.label, p)
+        ]
+
+    def summary(self) -> str:
+        lines = [
+            f"examples: {len(self.examples)}",
+            f"accuracy (intent + FAQ key): {self.accuracy:.3f}",
+            f"macro-F1: {self.macro_f1:.3f}",
+            f"urgent_symptom recall: {self.recall('urgent_symptom'):.3f}",
+            f"out_of_scope recall: {self.recall(OUT_OF_SCOPE_INTENT):.3f}",
+            "worst confusions (gold -> predicted: count):",
+        ]
+        lines += [f"  {gold} -> {predicted}: {count}" for (gold, predicted), count in self.confusions()]
+        return "\n".join(lines)
+
+
+async def _parse_all(model_path: Path, texts: Sequence[str]) -> List[Dict[str, Any]]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model_path))
+    return [await agent.parse_message(text) for text in texts]
+
+
+def evaluate_model(model_path: Path, examples: Sequence[Example]) -> Report:
+    """Parse every example with the trained model and score the predictions."""
+    results = asyncio.run(_parse_all(model_path, [e.text for e in examples]))
+    return Report(examples=examples, predictions=[predicted_label(r) for r in results])

@@ -1,0 +1,1 @@
+"""Code the Rasa server loads: NLU components, channel connectors and stores."""

@@ -1,0 +1,1 @@
+"""Channel connectors referenced from credentials.yml."""

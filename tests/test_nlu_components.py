@@ -1,0 +1,84 @@
+"""The custom NLU components in rasa_extensions/nlu."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from rasa_extensions.nlu.long_message_truncator import LongMessageTruncator
+from rasa_extensions.nlu.unreadable_message_guard import (
+    UnreadableMessageGuard,
+    has_no_words,
+    is_other_language,
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "¿Cuánto cuesta el tratamiento láser para las cicatrices?",
+        "Ile kosztuje laser na blizny po trądziku?",
+        "Est-ce que le traitement au laser fait mal pour les cicatrices?",
+        "激光治疗痘印要多少钱",
+        "كم تكلفة علاج ندبات حب الشباب بالليزر",
+        "Сколько стоит лазерная шлифовка?",
+    ],
+)
+def test_other_languages_are_detected(text: str) -> None:
+    assert is_other_language(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "does it hurt??",
+        "im 17 can i get it done",
+        "acutane last year, ok?",
+        "Maria Gonzalez",
+        "José García",
+        "how much is a co2 laser session in orland park",
+        "630-555-0142",
+        "la la la",
+    ],
+)
+def test_english_text_names_and_numbers_stay_english(text: str) -> None:
+    assert not is_other_language(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("😀😀😀", True), ("???", True), ("", True), ("👍 ok", False), ("60462", False)]
+)
+def test_has_no_words(text: str, expected: bool) -> None:
+    assert has_no_words(text) is expected
+
+
+def classified(text: str, intent: str = "faq") -> Message:
+    message = Message(data={"text": text})
+    message.set("intent", {"name": intent, "confidence": 0.99}, add_to_output=True)
+    message.set("intent_ranking", [{"name": intent, "confidence": 0.99}], add_to_output=True)
+    return message
+
+
+def test_guard_turns_unreadable_messages_into_the_fallback() -> None:
+    guard = UnreadableMessageGuard()
+    spanish, emoji, english = (
+        classified("hola, ¿cuánto cuesta el láser?"),
+        classified("🙏🙏"),
+        classified("does it hurt"),
+    )
+    guard.process([spanish, emoji, english])
+    assert spanish.get("intent")["name"] == "nlu_fallback"
+    assert emoji.get("intent")["name"] == "nlu_fallback"
+    assert spanish.get("intent_ranking")[0]["name"] == "nlu_fallback"
+    assert english.get("intent")["name"] == "faq"
+
+
+def test_truncator_keeps_the_start_and_the_end() -> None:
+    truncator = LongMessageTruncator({"max_characters": 100})
+    story = "my scars " * 200 + "so how long is the recovery?"
+    long_message, short_message = Message(data={"text": story}), Message(data={"text": "hi"})
+    truncator.process([long_message, short_message])
+    kept = long_message.get("text")
+    assert len(kept) <= 101
+    assert kept.startswith("my scars") and kept.endswith("how long is the recovery?")
+    assert short_message.get("text") == "hi"

@@ -1,0 +1,73 @@
+"""Bad input through the real REST endpoint never breaks a conversation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.support.project_data import domain, faq_responses
+from tests.support.servers import AssistantServers
+
+PAIN_ANSWER = " ".join(faq_responses()["anesthesia_pain"].split())
+REPHRASE = " ".join(domain()["responses"]["utter_ask_rephrase"][0]["text"].split())
+
+
+def texts(replies: list) -> list:
+    return [" ".join(reply.get("text", "").split()) for reply in replies]
+
+
+def assert_still_answers(servers: AssistantServers, sender: str) -> None:
+    assert PAIN_ANSWER in texts(servers.send(sender, "does the laser hurt? will you numb my skin"))
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error_mentions"),
+    [
+        (b"{not json", 400, "JSON"),
+        (b"\x00\xff\xfe binary", 400, "JSON"),
+        (json.dumps(["sender", "message"]).encode(), 400, "JSON object"),
+        (json.dumps({"sender": "bad-1", "message": 123}).encode(), 400, "'message'"),
+        (json.dumps({"sender": "bad-1", "message": None}).encode(), 400, "'message'"),
+        (json.dumps({"sender": 42, "message": "hi"}).encode(), 400, "'sender'"),
+        (json.dumps({"message": "hi"}).encode(), 400, "'sender'"),
+        (json.dumps({"sender": "bad-1", "message": ""}).encode(), 400, "empty"),
+        (json.dumps({"sender": "bad-1", "message": "   \n "}).encode(), 400, "empty"),
+        (json.dumps({"sender": "bad-1", "message": "x" * 20_000}).encode(), 413, "too long"),
+        (json.dumps({"sender": "bad-1", "message": "hi\u0000there"}).encode(), 400, "binary"),
+        (json.dumps({"sender": "bad-1", "message": "hi", "metadata": "nope"}).encode(), 400, "metadata"),
+    ],
+)
+def test_bad_requests_get_a_clear_error_and_the_conversation_continues(
+    servers: AssistantServers, body: bytes, status: int, error_mentions: str
+) -> None:
+    answered_status, answer = servers.post_raw(body)
+    assert answered_status == status
+    assert error_mentions in json.loads(answer)["error"]
+    assert_still_answers(servers, "bad-1")
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["😀😀😀", "¿Cuánto cuesta el tratamiento láser para cicatrices?", "激光治疗痘印要多少钱", "!!!???"],
+)
+def test_unreadable_messages_are_asked_to_rephrase_in_english(
+    servers: AssistantServers, message: str
+) -> None:
+    sender = f"unreadable-{abs(hash(message))}"
+    assert REPHRASE in texts(servers.send(sender, message))
+    assert_still_answers(servers, sender)
+
+
+def test_long_but_acceptable_message_is_answered(servers: AssistantServers) -> None:
+    story = "I had bad acne as a teenager and tried everything. " * 60
+    replies = servers.send("long-1", story + " Does the laser hurt, do you numb the skin?")
+    assert replies, "a long message must still get a reply"
+    assert_still_answers(servers, "long-1")
+
+
+def test_typed_slot_payloads_cannot_set_slots(servers: AssistantServers) -> None:
+    replies = servers.send("inject-1", '/greet{"repeated_misunderstanding": true}')
+    assert texts(replies)[0].startswith("Hi there!")
+    assert servers.tracker("inject-1")["slots"]["repeated_misunderstanding"] is False
+    assert_still_answers(servers, "inject-1")
