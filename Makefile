@@ -15,7 +15,7 @@ train: ## Train a new model if the data or config changed
 	@bash scripts/setup.sh && .venv/bin/python scripts/train_if_stale.py
 
 validate: ## Check the training data and the clinic data file
-	@bash scripts/setup.sh && .venv/bin/rasa data validate --fail-on-warnings && .venv/bin/python -m actions.clinic_data
+	@bash scripts/setup.sh && .venv/bin/python scripts/validate_data.py && .venv/bin/python -m actions.clinic_data
 
 bench: ## Run the benchmarks and write a dated report under benchmarks/reports/
 	@bash scripts/setup.sh && .venv/bin/python -m benchmarks.run

@@ -71,6 +71,12 @@ class Settings:
     booking_outbox_url: str = field(default_factory=lambda: _sqlite_url("booking_outbox.db"))
     booking_webhook_url: str = ""
     booking_webhook_secret: str = ""
+    # First retry delay after a failed delivery; doubles each time up to the max.
+    delivery_retry_seconds: float = 10.0
+    delivery_retry_max_seconds: float = 900.0
+    delivery_poll_seconds: float = 2.0
+    # Fixed "now" (ISO 8601) for demos and tests of opening hours; empty = real clock.
+    fixed_time: str = ""
     # Longest visitor message accepted; longer ones get a clear HTTP 413.
     max_message_characters: int = 5000
     log_level: str = "INFO"
@@ -83,6 +89,15 @@ class Settings:
 
         def text(name: str, default: str) -> str:
             return environ.get(name, default).strip()
+
+        def number(name: str, default: float) -> float:
+            raw = environ.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                return float(raw)
+            except ValueError:
+                raise SettingsError(f"{name} must be a number, got {raw!r}") from None
 
         def integer(name: str, default: int) -> int:
             raw = environ.get(name, "").strip()
@@ -110,6 +125,12 @@ class Settings:
             booking_outbox_url=text("BOOKING_OUTBOX_URL", defaults.booking_outbox_url),
             booking_webhook_url=text("BOOKING_WEBHOOK_URL", ""),
             booking_webhook_secret=text("BOOKING_WEBHOOK_SECRET", ""),
+            delivery_retry_seconds=number("DELIVERY_RETRY_SECONDS", defaults.delivery_retry_seconds),
+            delivery_retry_max_seconds=number(
+                "DELIVERY_RETRY_MAX_SECONDS", defaults.delivery_retry_max_seconds
+            ),
+            delivery_poll_seconds=number("DELIVERY_POLL_SECONDS", defaults.delivery_poll_seconds),
+            fixed_time=text("FIXED_TIME", ""),
             max_message_characters=integer("MAX_MESSAGE_CHARACTERS", defaults.max_message_characters),
             log_level=text("LOG_LEVEL", defaults.log_level).upper(),
             channels=ChannelCredentials(

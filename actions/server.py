@@ -5,6 +5,8 @@ server answers errors with the whole conversation tracker (personal data) and
 has no authentication. This one:
 
 * checks the clinic data file before it starts and warns about empty fields;
+* runs the delivery worker that sends stored requests to the booking webhook
+  (BOOKING_WEBHOOK_URL), retrying until they are acknowledged;
 * requires the X-Action-Token header when ACTION_SERVER_TOKEN is set;
 * answers errors with a short message and logs no conversation content.
 """
@@ -22,6 +24,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.clinic_data import ClinicDataError, load_clinic, missing_details_warning
+from actions.delivery import RetryPolicy, WebhookDelivery
+from actions.runtime import outbox
 from settings import Settings, get_settings
 
 logger = logging.getLogger("actions.server")
@@ -60,6 +64,20 @@ def build_app(settings: Settings) -> Sanic:
         return response.json({"error": "internal error in the action server"}, status=500)
 
     app.error_handler.add(Exception, safe_error)
+
+    if settings.booking_webhook_url:
+        delivery = WebhookDelivery(
+            outbox(),
+            settings.booking_webhook_url,
+            settings.booking_webhook_secret,
+            RetryPolicy(settings.delivery_retry_seconds, settings.delivery_retry_max_seconds),
+        )
+        app.add_task(delivery.run_forever(settings.delivery_poll_seconds))
+    else:
+        logger.warning(
+            "BOOKING_WEBHOOK_URL is not set: visitor requests are kept in the outbox for staff "
+            "(python -m staff.requests list)."
+        )
     return app
 
 
@@ -67,6 +85,8 @@ def main() -> None:
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
     check_clinic_data(settings)
+    if settings.booking_webhook_url and not settings.booking_webhook_secret:
+        sys.exit("Cannot start the action server: set BOOKING_WEBHOOK_SECRET to sign webhook deliveries.")
     app = build_app(settings)
     logger.info("Action server listening on port %s", settings.action_server_port)
     app.run(host="0.0.0.0", port=settings.action_server_port, workers=1, access_log=False)

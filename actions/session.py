@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.clinic_context import clinic_template_values
+from actions.runtime import clinic_template_values
 
 
 class ActionSessionStart(Action):

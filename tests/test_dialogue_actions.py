@@ -8,7 +8,7 @@ from typing import Iterator
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import clinic_context
+from actions import runtime
 from actions.fallback import ActionCheckRepeatedMisunderstanding
 from actions.session import ActionSessionStart
 from settings import get_settings
@@ -21,10 +21,10 @@ FIXTURE = Path(__file__).parent / "fixtures" / "clinic_complete.yml"
 def fixture_clinic(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("CLINIC_DATA_FILE", str(FIXTURE))
     get_settings.cache_clear()
-    clinic_context.clinic_source.cache_clear()
+    runtime.clinic_source.cache_clear()
     yield
     get_settings.cache_clear()
-    clinic_context.clinic_source.cache_clear()
+    runtime.clinic_source.cache_clear()
 
 
 async def test_session_start_fills_clinic_slots_from_the_clinic_file(fixture_clinic: None) -> None:

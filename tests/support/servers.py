@@ -153,7 +153,7 @@ def start_assistant(
     actions = ManagedProcess(
         name="action server",
         command=[sys.executable, "-m", "actions.server"],
-        env=env,
+        env=dict(env),
         log_path=state_dir / "action-server.log",
         health_url=f"http://127.0.0.1:{action_port}/health",
         startup_timeout=60,
@@ -175,7 +175,7 @@ def start_assistant(
             "--cors",
             *env.get("CORS_ORIGINS", "http://localhost:8080").split(","),
         ],  # fmt: skip
-        env=env,
+        env=dict(env),
         log_path=state_dir / "rasa.log",
         health_url=f"http://127.0.0.1:{rasa_port}/webhooks/rest/",
         startup_timeout=240,

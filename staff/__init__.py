@@ -1,0 +1,1 @@
+"""Command-line tools for clinic staff (see staff/README.md)."""
