@@ -1,6 +1,6 @@
 # One verb per task. `make run` and `make test` are all a newcomer needs.
 .DEFAULT_GOAL := help
-.PHONY: help run test train validate bench lint
+.PHONY: help run test train retrain validate bench lint
 
 help: ## List the tasks
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -13,6 +13,9 @@ test: ## Run the whole test suite (installs and trains what is missing)
 
 train: ## Train a new model if the data or config changed
 	@bash scripts/setup.sh && .venv/bin/python scripts/train_if_stale.py
+
+retrain: ## Staff: validate, train, check quality and load the new model (staff/README.md)
+	@bash scripts/setup.sh && .venv/bin/python -m staff.retrain
 
 validate: ## Check the training data and the clinic data file
 	@bash scripts/setup.sh && .venv/bin/python scripts/validate_data.py && .venv/bin/python -m actions.clinic_data

@@ -36,19 +36,36 @@ def _csv(value: str) -> Tuple[str, ...]:
 class ChannelCredentials:
     """Messaging-channel secrets; a channel with no credentials stays off."""
 
+    # Twilio SMS and WhatsApp. TWILIO_WEBHOOK_URL is the public URL Twilio
+    # calls, needed to check its signature behind a proxy.
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
     twilio_number: str = ""
-    twilio_api_url: str = ""
+    twilio_whatsapp_number: str = ""
+    twilio_webhook_url: str = ""
+    # Facebook Messenger.
     facebook_verify_token: str = ""
     facebook_app_secret: str = ""
     facebook_page_access_token: str = ""
-    facebook_api_url: str = ""
+    # Telegram. TELEGRAM_SECRET_TOKEN is the secret_token given to setWebhook.
     telegram_access_token: str = ""
-    telegram_bot_username: str = ""
-    telegram_webhook_url: str = ""
     telegram_secret_token: str = ""
+    # Provider API base URLs; only tests change them (to a local server).
+    twilio_api_url: str = ""
+    facebook_api_url: str = ""
     telegram_api_url: str = ""
+
+    @property
+    def twilio_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_number)
+
+    @property
+    def facebook_configured(self) -> bool:
+        return bool(self.facebook_verify_token and self.facebook_app_secret and self.facebook_page_access_token)
+
+    @property
+    def telegram_configured(self) -> bool:
+        return bool(self.telegram_access_token and self.telegram_secret_token)
 
 
 @dataclass(frozen=True)
@@ -109,6 +126,7 @@ class Settings:
                 raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
 
         cors = environ.get("CORS_ORIGINS")
+        demo_site_port = integer("DEMO_SITE_PORT", defaults.demo_site_port)
         return cls(
             clinic_data_file=Path(text("CLINIC_DATA_FILE", str(defaults.clinic_data_file))),
             rasa_port=integer("RASA_PORT", defaults.rasa_port),
@@ -118,17 +136,18 @@ class Settings:
                 f"http://localhost:{integer('ACTION_SERVER_PORT', defaults.action_server_port)}/webhook",
             ),
             action_server_token=text("ACTION_SERVER_TOKEN", ""),
-            demo_site_port=integer("DEMO_SITE_PORT", defaults.demo_site_port),
-            cors_origins=_csv(cors) if cors is not None else defaults.cors_origins,
+            demo_site_port=demo_site_port,
+            # By default only the demo clinic page may use the widget.
+            cors_origins=_csv(cors)
+            if cors is not None
+            else (f"http://localhost:{demo_site_port}", f"http://127.0.0.1:{demo_site_port}"),
             tracker_store_url=text("TRACKER_STORE_URL", defaults.tracker_store_url),
             lock_store_url=text("LOCK_STORE_URL", ""),
             booking_outbox_url=text("BOOKING_OUTBOX_URL", defaults.booking_outbox_url),
             booking_webhook_url=text("BOOKING_WEBHOOK_URL", ""),
             booking_webhook_secret=text("BOOKING_WEBHOOK_SECRET", ""),
             delivery_retry_seconds=number("DELIVERY_RETRY_SECONDS", defaults.delivery_retry_seconds),
-            delivery_retry_max_seconds=number(
-                "DELIVERY_RETRY_MAX_SECONDS", defaults.delivery_retry_max_seconds
-            ),
+            delivery_retry_max_seconds=number("DELIVERY_RETRY_MAX_SECONDS", defaults.delivery_retry_max_seconds),
             delivery_poll_seconds=number("DELIVERY_POLL_SECONDS", defaults.delivery_poll_seconds),
             fixed_time=text("FIXED_TIME", ""),
             max_message_characters=integer("MAX_MESSAGE_CHARACTERS", defaults.max_message_characters),

@@ -130,9 +130,7 @@ class ActionAskPreferredClinic(Action):
     def name(self) -> str:
         return "action_ask_preferred_clinic"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         locations = current_clinic().locations
         buttons = [{"title": loc.name, "payload": loc.name} for loc in locations]
         buttons.append({"title": "Whichever is closer", "payload": "whichever is closer"})
@@ -150,13 +148,8 @@ class ActionSubmitBooking(Action):
     def name(self) -> str:
         return "action_submit_booking"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
-        if (
-            tracker.get_slot("contact_consent") is not True
-            or tracker.get_slot("booking_confirmed") is not True
-        ):
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
+        if tracker.get_slot("contact_consent") is not True or tracker.get_slot("booking_confirmed") is not True:
             dispatcher.utter_message(response="utter_consent_declined")
             return clear_visitor_details()
         try:

@@ -21,9 +21,7 @@ def describe_nearest(dispatcher: CollectingDispatcher, lookup: PlaceLookup) -> O
     """Tell the visitor which clinic is closer; the slots to set, or None."""
     if lookup.is_ambiguous:
         states = ", ".join(sorted({place.state for place in lookup.alternatives}))
-        dispatcher.utter_message(
-            response="utter_ambiguous_place", place=lookup.alternatives[0].name, states=states
-        )
+        dispatcher.utter_message(response="utter_ambiguous_place", place=lookup.alternatives[0].name, states=states)
         return None
     if lookup.place is None:
         dispatcher.utter_message(response="utter_unknown_place")
@@ -46,9 +44,7 @@ class ActionFindNearestClinic(Action):
     def name(self) -> str:
         return "action_find_nearest_clinic"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         lookup = find_place(latest_text(tracker), near=clinic_coordinates())
         if lookup.place is None and not lookup.is_ambiguous:
             dispatcher.utter_message(response="utter_anything_else")

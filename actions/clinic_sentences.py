@@ -115,8 +115,7 @@ def providers_sentence(clinic: Clinic) -> str:
     if not clinic.providers:
         return "Our team can tell you who performs treatments at our clinics and what their credentials are."
     people = [
-        f"{person.name} ({person.credentials})" if person.credentials else person.name
-        for person in clinic.providers
+        f"{person.name} ({person.credentials})" if person.credentials else person.name for person in clinic.providers
     ]
     return f"At our clinics, laser treatments are performed by {join_words(people)}."
 

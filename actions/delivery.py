@@ -89,9 +89,7 @@ class WebhookDelivery:
         """One delivery attempt; records the outcome in the outbox."""
         body = json.dumps(request.payload, separators=(",", ":")).encode("utf-8")
         try:
-            async with session.post(
-                self.webhook_url, data=body, headers=self.headers_for(request, body)
-            ) as response:
+            async with session.post(self.webhook_url, data=body, headers=self.headers_for(request, body)) as response:
                 if 200 <= response.status < 300:
                     await asyncio.to_thread(self.outbox.mark_delivered, request.id)
                     logger.info("Delivered request %s", request.reference)

@@ -30,7 +30,5 @@ class ActionCheckRepeatedMisunderstanding(Action):
     def name(self) -> str:
         return "action_check_repeated_misunderstanding"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         return [SlotSet("repeated_misunderstanding", consecutive_misses(tracker) >= 2)]

@@ -120,9 +120,7 @@ def _choose(candidates: Sequence[Place], text: str, near: Sequence[Tuple[float, 
     nearby = [
         place
         for place in candidates
-        if any(
-            miles_between(place.latitude, place.longitude, lat, lon) <= FAR_AWAY_MILES for lat, lon in near
-        )
+        if any(miles_between(place.latitude, place.longitude, lat, lon) <= FAR_AWAY_MILES for lat, lon in near)
     ]
     if len(nearby) == 1:
         return PlaceLookup(place=nearby[0])
@@ -173,8 +171,7 @@ def miles_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 def nearest_clinic(place: Place, locations: Sequence[Location]) -> NearestClinic:
     """The clinic location closest to `place`, with the distances to the others."""
     distances = {
-        loc.id: miles_between(place.latitude, place.longitude, loc.latitude, loc.longitude)
-        for loc in locations
+        loc.id: miles_between(place.latitude, place.longitude, loc.latitude, loc.longitude) for loc in locations
     }
     best = min(locations, key=lambda loc: distances[loc.id])
     return NearestClinic(

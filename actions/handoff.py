@@ -24,13 +24,9 @@ class ActionStartHandoff(Action):
     def name(self) -> str:
         return "action_start_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         is_open = current_clinic().is_open(now())
-        response = {True: "utter_handoff_open", False: "utter_handoff_closed", None: "utter_handoff_start"}[
-            is_open
-        ]
+        response = {True: "utter_handoff_open", False: "utter_handoff_closed", None: "utter_handoff_start"}[is_open]
         dispatcher.utter_message(response=response)
         return []
 
@@ -63,9 +59,7 @@ class ActionSubmitCallback(Action):
     def name(self) -> str:
         return "action_submit_callback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         if tracker.get_slot("callback_confirmed") is not True:
             dispatcher.utter_message(response="utter_request_stopped")
             return clear_visitor_details()

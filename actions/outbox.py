@@ -166,9 +166,7 @@ class Outbox:
                     requests_table.update()
                     .where(requests_table.c.id == request_id)
                     .where(requests_table.c.status == PENDING)
-                    .where(
-                        sa.or_(requests_table.c.claimed_until.is_(None), requests_table.c.claimed_until < now)
-                    )
+                    .where(sa.or_(requests_table.c.claimed_until.is_(None), requests_table.c.claimed_until < now))
                     .values(claimed_until=now + lease)
                 ).rowcount
             if claimed == 1:

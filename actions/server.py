@@ -58,9 +58,7 @@ def build_app(settings: Settings) -> Sanic:
 
     async def safe_error(request: Request, exception: Exception) -> HTTPResponse:
         # rasa_sdk's own handler echoes the request body: the visitor's tracker.
-        logger.error(
-            "Action server error on %s: %s", request.path, type(exception).__name__, exc_info=exception
-        )
+        logger.error("Action server error on %s: %s", request.path, type(exception).__name__, exc_info=exception)
         return response.json({"error": "internal error in the action server"}, status=500)
 
     app.error_handler.add(Exception, safe_error)

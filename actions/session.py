@@ -23,9 +23,7 @@ class ActionSessionStart(Action):
     def name(self) -> str:
         return "action_session_start"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         events: List[EventType] = [SessionStarted()]
         events.extend(SlotSet(name, value) for name, value in clinic_template_values().items())
         events.append(ActionExecuted("action_listen"))

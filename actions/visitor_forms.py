@@ -126,9 +126,7 @@ class VisitorFormValidation(FormValidationAction, ABC):
         requested = tracker.get_slot(REQUESTED_SLOT)
         text = latest_text(tracker)
         corrections = {
-            slot: value
-            for slot, value in self.corrections(text, requested, tracker).items()
-            if slot in required
+            slot: value for slot, value in self.corrections(text, requested, tracker).items() if slot in required
         }
         if corrections:
             return [SlotSet(slot, value) for slot, value in corrections.items()]
@@ -136,9 +134,7 @@ class VisitorFormValidation(FormValidationAction, ABC):
             return [SlotSet(requested, text)]
         return []
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         requested = tracker.get_slot(REQUESTED_SLOT)
         events = await super().run(dispatcher, tracker, domain)
         answered = [e for e in events if e.get("event") == "slot" and e.get("name") == requested]
@@ -204,9 +200,7 @@ class ActionStopRequest(Action):
     def name(self) -> str:
         return "action_stop_request"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
         dispatcher.utter_message(response="utter_request_stopped")
         return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), *clear_visitor_details()]
 

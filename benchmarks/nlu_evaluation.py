@@ -58,6 +58,8 @@ def is_correct(gold: str, predicted: str) -> bool:
 class Report:
     examples: Sequence[Example]
     predictions: Sequence[str]
+    # The raw parse results, when the predictions came from a Rasa model.
+    parses: Sequence[Dict[str, Any]] = ()
 
     @property
     def accuracy(self) -> float:
@@ -122,4 +124,35 @@ async def _parse_all(model_path: Path, texts: Sequence[str]) -> List[Dict[str, A
 def evaluate_model(model_path: Path, examples: Sequence[Example]) -> Report:
     """Parse every example with the trained model and score the predictions."""
     results = asyncio.run(_parse_all(model_path, [e.text for e in examples]))
-    return Report(examples=examples, predictions=[predicted_label(r) for r in results])
+    return Report(examples=examples, predictions=[predicted_label(r) for r in results], parses=results)
+
+
+def with_fallback_threshold(report: Report, threshold: float, ambiguity: float) -> Report:
+    """The report as it would be with another FallbackClassifier setting.
+
+    Uses the classifier's own confidences (the ranking below any fallback
+    entry); predictions set by the fixed rules (confidence 1.0) are kept.
+    """
+    predictions = []
+    for parse in report.parses:
+        ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
+        label = predicted_label({**parse, "intent": ranking[0]}) if ranking else FALLBACK_INTENT
+        top = ranking[0]["confidence"] if ranking else 0.0
+        second = ranking[1]["confidence"] if len(ranking) > 1 else 0.0
+        forced = (parse.get("intent") or {}).get("confidence") == 1.0
+        if forced:
+            label = predicted_label(parse)
+        elif top < threshold or top - second < ambiguity:
+            label = FALLBACK_INTENT
+        predictions.append(label)
+    return Report(report.examples, predictions, report.parses)
+
+
+def combine(reports: Iterable[Report]) -> Report:
+    """One report over several (the folds of a cross-validation)."""
+    reports = list(reports)
+    return Report(
+        examples=[e for r in reports for e in r.examples],
+        predictions=[p for r in reports for p in r.predictions],
+        parses=[p for r in reports for p in r.parses],
+    )

@@ -64,12 +64,19 @@ rasa run --model "$MODEL_PATH" --port "$RASA_PORT" --enable-api "${API_AUTH[@]}"
   >var/logs/rasa.log 2>&1 &
 PIDS+=($!)
 
+say "starting the demo clinic site on port $DEMO_SITE_PORT (log: var/logs/demo-site.log)"
+python demo_site/serve.py --port "$DEMO_SITE_PORT" --assistant-url "http://localhost:$RASA_PORT" \
+  >var/logs/demo-site.log 2>&1 &
+PIDS+=($!)
+
 wait_for "The action server" "http://localhost:$ACTION_SERVER_PORT/health" 60
 wait_for "The Rasa server" "http://localhost:$RASA_PORT/webhooks/rest/" 180
+wait_for "The demo clinic site" "http://localhost:$DEMO_SITE_PORT/" 20
 
 cat <<MSG
 
   The assistant is running.
+    Demo clinic page with the chat widget:  http://localhost:$DEMO_SITE_PORT/
     REST:  curl -s localhost:$RASA_PORT/webhooks/rest/webhook \\
              -H 'Content-Type: application/json' \\
              -d '{"sender": "visitor-1", "message": "does it hurt?"}'

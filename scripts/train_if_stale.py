@@ -31,6 +31,7 @@ TRAINING_INPUTS = (
     "spacy_pipeline/word_variants.yml",
     "rasa_extensions/nlu",
     "constraints.txt",
+    "requirements-model.txt",
 )
 
 

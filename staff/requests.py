@@ -81,9 +81,7 @@ def print_table(requests: List[StoredRequest], stream: TextIO) -> None:
     print(f"{len(requests)} request(s).", file=stream)
 
 
-def main(
-    argv: Optional[List[str]] = None, outbox: Optional[Outbox] = None, stream: TextIO = sys.stdout
-) -> int:
+def main(argv: Optional[List[str]] = None, outbox: Optional[Outbox] = None, stream: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(prog="python -m staff.requests", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     list_command = commands.add_parser("list", help="show requests")

@@ -48,9 +48,7 @@ def slot_values(events: List[Dict[str, Any]]) -> Dict[str, Any]:
 
 
 async def test_a_name_is_taken_and_the_next_question_follows() -> None:
-    events, responses, _ = await run(
-        ValidateBookingForm(), tracker("my name is Priya Patel", requested="visitor_name")
-    )
+    events, responses, _ = await run(ValidateBookingForm(), tracker("my name is Priya Patel", requested="visitor_name"))
     slots = slot_values(events)
     assert slots["visitor_name"] == "Priya Patel" and slots["invalid_answers"] == 0.0
     assert responses == []
@@ -88,9 +86,7 @@ async def test_an_faq_like_answer_that_is_not_a_question_is_still_the_answer() -
 
 @pytest.mark.parametrize("intent", ["stop", "urgent_symptom", "human_handoff"])
 async def test_interruptions_are_never_taken_as_answers(intent: str) -> None:
-    events, _, _ = await run(
-        ValidateBookingForm(), tracker("stop it", intent=intent, requested="preferred_times")
-    )
+    events, _, _ = await run(ValidateBookingForm(), tracker("stop it", intent=intent, requested="preferred_times"))
     assert slot_values(events) == {}
 
 
@@ -111,9 +107,7 @@ async def test_a_correction_in_passing_updates_the_earlier_answer() -> None:
 async def test_whichever_is_closer_asks_for_a_town() -> None:
     events, _, _ = await run(
         ValidateBookingForm(),
-        tracker(
-            "whichever is closer", requested="preferred_clinic", visitor_name="A", visitor_contact="a@b.com"
-        ),
+        tracker("whichever is closer", requested="preferred_clinic", visitor_name="A", visitor_contact="a@b.com"),
     )
     slots = slot_values(events)
     assert slots["wants_nearest_clinic"] is True and slots["requested_slot"] == "visitor_location"
@@ -172,9 +166,7 @@ BOOKING_SLOTS = {
 
 
 async def test_submitting_stores_the_request_and_clears_personal_data() -> None:
-    events, responses, messages = await run(
-        ActionSubmitBooking(), tracker("yes", intent="affirm", **BOOKING_SLOTS)
-    )
+    events, responses, messages = await run(ActionSubmitBooking(), tracker("yes", intent="affirm", **BOOKING_SLOTS))
     assert responses == ["utter_booking_saved"]
     [stored] = runtime.outbox().list()
     assert messages[0]["reference"] == stored.reference
@@ -184,9 +176,7 @@ async def test_submitting_stores_the_request_and_clears_personal_data() -> None:
 
 
 async def test_no_consent_means_nothing_is_stored() -> None:
-    _, responses, _ = await run(
-        ActionSubmitBooking(), tracker("no", **{**BOOKING_SLOTS, "contact_consent": False})
-    )
+    _, responses, _ = await run(ActionSubmitBooking(), tracker("no", **{**BOOKING_SLOTS, "contact_consent": False}))
     assert responses == ["utter_consent_declined"] and runtime.outbox().list() == []
 
 
@@ -224,9 +214,7 @@ async def test_handoff_depends_on_opening_hours(
     monkeypatch.setenv("CLINIC_DATA_FILE", str(clinic_file))
     get_settings.cache_clear()
     runtime.clinic_source.cache_clear()
-    _, responses, _ = await run(
-        ActionStartHandoff(), tracker("can i talk to someone", intent="human_handoff")
-    )
+    _, responses, _ = await run(ActionStartHandoff(), tracker("can i talk to someone", intent="human_handoff"))
     assert responses == [response]
 
 

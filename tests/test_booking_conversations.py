@@ -92,12 +92,8 @@ def test_happy_path_booking_is_delivered_signed_and_forgotten(
         arrived.headers[SIGNATURE_HEADER.lower()],
     )
     slots = chat.slots()
-    assert all(
-        slots[s] is None for s in ("visitor_name", "visitor_contact", "preferred_times", "treatment_interest")
-    )
-    logs = (servers.state_dir / "action-server.log").read_text() + (
-        servers.state_dir / "rasa.log"
-    ).read_text()
+    assert all(slots[s] is None for s in ("visitor_name", "visitor_contact", "preferred_times", "treatment_interest"))
+    logs = (servers.state_dir / "action-server.log").read_text() + (servers.state_dir / "rasa.log").read_text()
     assert NAME not in logs and "555-0142" not in logs and "555 0142" not in logs
 
 
@@ -126,9 +122,7 @@ def test_correction_faq_interruption_and_email_contact(
     assert "anesthesia_pain" in payload["conversation_summary"]["faq_topics_asked"]
 
 
-def test_changing_a_detail_at_the_summary(
-    servers: AssistantServers, webhook_receiver: WebhookReceiver
-) -> None:
+def test_changing_a_detail_at_the_summary(servers: AssistantServers, webhook_receiver: WebhookReceiver) -> None:
     chat = Conversation(servers)
     book_until_summary(chat)
     chat.say("no")
@@ -151,9 +145,7 @@ def test_stopping_sends_nothing_and_forgets_the_details(servers: AssistantServer
     chat.say("stop")
     chat.expect("utter_request_stopped")
     slots = chat.slots()
-    assert (
-        slots["visitor_name"] is None and slots["visitor_contact"] is None and slots["requested_slot"] is None
-    )
+    assert slots["visitor_name"] is None and slots["visitor_contact"] is None and slots["requested_slot"] is None
     assert len(outbox_of(servers).list()) == before
     chat.say("how long is the recovery?")
     chat.expect("utter_faq/recovery_time")
@@ -261,3 +253,15 @@ def test_request_stored_before_a_restart_is_delivered_after_it(
     assert delivered(webhook_receiver, reference).payload["id"] == stored.id
     wait_for(lambda: outbox_of(servers).get(stored.id).status == DELIVERED)
     assert sum(1 for d in webhook_receiver.booked.values() if d.payload["reference"] == reference) == 1
+
+
+def test_a_conversation_survives_a_rasa_server_restart(servers: AssistantServers) -> None:
+    chat = Conversation(servers)
+    chat.say("i'd like to book a consultation")
+    chat.say("Morgan Lee")
+    chat.expect("utter_ask_visitor_contact")
+    servers.rasa.restart()
+    chat.say("morgan@example.com")
+    chat.expect("utter_ask_preferred_clinic")
+    assert chat.slots()["visitor_name"] == "Morgan Lee"
+    chat.say("stop")

@@ -33,10 +33,7 @@ def test_validation_catches_a_response_nothing_uses(tmp_path: Path) -> None:
 
     warning = "UserWarning: The utterance 'utter_never_sent' is not used in any story or rule."
     assert problems(warning) == ["The utterance 'utter_never_sent' is not used in any story or rule."]
-    assert (
-        problems("UserWarning: The utterance 'utter_ask_visitor_contact' is not used in any story or rule.")
-        == []
-    )
+    assert problems("UserWarning: The utterance 'utter_ask_visitor_contact' is not used in any story or rule.") == []
 
 
 def test_every_test_story_passes(model_path: Path, tmp_path: Path) -> None:

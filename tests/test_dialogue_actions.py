@@ -53,9 +53,5 @@ async def test_repeated_misunderstanding_counts_consecutive_misses(intents: list
     events = []
     for index, intent in enumerate(intents):
         events += [user_event(f"message {index}", intent), bot_action("action_listen")]
-    result = await ActionCheckRepeatedMisunderstanding().run(
-        CollectingDispatcher(), tracker_with(events[:-1]), {}
-    )
-    assert result == [
-        {"event": "slot", "timestamp": None, "name": "repeated_misunderstanding", "value": repeated}
-    ]
+    result = await ActionCheckRepeatedMisunderstanding().run(CollectingDispatcher(), tracker_with(events[:-1]), {})
+    assert result == [{"event": "slot", "timestamp": None, "name": "repeated_misunderstanding", "value": repeated}]

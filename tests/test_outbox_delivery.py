@@ -75,9 +75,7 @@ def test_delivery_survives_503_and_a_dropped_connection_and_arrives_once(outbox:
     receiver = WebhookReceiver(script=["503", "drop"]).start()
     try:
         stored = outbox.store("consultation_booking", PAYLOAD)
-        delivery = WebhookDelivery(
-            outbox, receiver.url, SECRET, RetryPolicy(base_seconds=0.05, max_seconds=0.2)
-        )
+        delivery = WebhookDelivery(outbox, receiver.url, SECRET, RetryPolicy(base_seconds=0.05, max_seconds=0.2))
 
         async def deliver_until_done() -> None:
             for _ in range(100):

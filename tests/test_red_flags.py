@@ -68,9 +68,7 @@ def test_no_training_example_of_another_intent_triggers() -> None:
 
 def test_detector_overrides_the_classifier_only_on_red_flags() -> None:
     detector = RedFlagDetector(RULES)
-    urgent = Message(
-        data={"text": "pus and fever since my laser", "intent": {"name": "faq", "confidence": 0.9}}
-    )
+    urgent = Message(data={"text": "pus and fever since my laser", "intent": {"name": "faq", "confidence": 0.9}})
     question = Message(data={"text": "does it hurt", "intent": {"name": "faq", "confidence": 0.9}})
     detector.process([urgent, question])
     assert urgent.get("intent") == {"name": "urgent_symptom", "confidence": 1.0}

@@ -51,9 +51,7 @@ def test_bad_requests_get_a_clear_error_and_the_conversation_continues(
     "message",
     ["😀😀😀", "¿Cuánto cuesta el tratamiento láser para cicatrices?", "激光治疗痘印要多少钱", "!!!???"],
 )
-def test_unreadable_messages_are_asked_to_rephrase_in_english(
-    servers: AssistantServers, message: str
-) -> None:
+def test_unreadable_messages_are_asked_to_rephrase_in_english(servers: AssistantServers, message: str) -> None:
     sender = f"unreadable-{abs(hash(message))}"
     assert REPHRASE in texts(servers.send(sender, message))
     assert_still_answers(servers, sender)

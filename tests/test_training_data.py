@@ -40,9 +40,7 @@ def test_faq_keys_match_the_catalogue_exactly() -> None:
 
 
 def test_conversation_intents_match_the_catalogue() -> None:
-    domain_intents = {
-        intent if isinstance(intent, str) else next(iter(intent)) for intent in domain()["intents"]
-    }
+    domain_intents = {intent if isinstance(intent, str) else next(iter(intent)) for intent in domain()["intents"]}
     assert domain_intents == set(catalogue_conversation_intents()) | {"faq"}
     trained = {intent for intent in training_examples() if not intent.startswith("faq/")}
     assert trained == set(catalogue_conversation_intents())
@@ -95,17 +93,13 @@ def test_answer_follows_the_catalogue_rules(key: str) -> None:
     if "general anesthesia" in lowered or "general anaesthesia" in lowered:
         assert "not routine" in lowered
     if key in CANDIDACY_KEYS:
-        assert (
-            "consultation decides" in lowered or "physician decides" in lowered or "obstetrician" in lowered
-        )
+        assert "consultation decides" in lowered or "physician decides" in lowered or "obstetrician" in lowered
 
 
 def test_answers_name_no_clinic_fact_outside_the_clinic_file() -> None:
     clinic = yaml.safe_load((PROJECT_DIR / "clinic" / "clinic.yml").read_text(encoding="utf-8"))
     facts = (
-        [clinic["brand"]]
-        + [loc["name"] for loc in clinic["locations"]]
-        + [loc["zip"] for loc in clinic["locations"]]
+        [clinic["brand"]] + [loc["name"] for loc in clinic["locations"]] + [loc["zip"] for loc in clinic["locations"]]
     )
     texts = list(faq_responses().values()) + [
         variant.get("text", "") for variants in domain()["responses"].values() for variant in variants
@@ -116,9 +110,7 @@ def test_answers_name_no_clinic_fact_outside_the_clinic_file() -> None:
 
 
 def test_every_answer_names_its_medical_fact_sections() -> None:
-    sources = yaml.safe_load(
-        (PROJECT_DIR / "data" / "responses" / "fact_sources.yml").read_text(encoding="utf-8")
-    )
+    sources = yaml.safe_load((PROJECT_DIR / "data" / "responses" / "fact_sources.yml").read_text(encoding="utf-8"))
     assert set(catalogue_faq_keys()) <= set(sources)
     unknown = {s for sections in sources.values() for s in sections} - set(medical_fact_sections())
     assert unknown == set()

@@ -147,11 +147,7 @@ def test_words_that_are_not_places(text: str) -> None:
 
 def test_distance_between_the_two_clinics_is_realistic() -> None:
     oak_brook, orland_park = CLINIC.locations
-    assert (
-        14
-        < miles_between(oak_brook.latitude, oak_brook.longitude, orland_park.latitude, orland_park.longitude)
-        < 18
-    )
+    assert 14 < miles_between(oak_brook.latitude, oak_brook.longitude, orland_park.latitude, orland_park.longitude) < 18
 
 
 def test_town_in_several_states_prefers_the_one_near_the_clinics() -> None:

@@ -59,9 +59,7 @@ def parse_visitor_message(body: bytes, max_characters: int) -> Dict[str, Any]:
     try:
         payload = json.loads(body or b"")
     except (ValueError, UnicodeDecodeError):
-        raise RequestError(
-            400, 'The request body must be JSON like {"sender": "...", "message": "..."}.'
-        ) from None
+        raise RequestError(400, 'The request body must be JSON like {"sender": "...", "message": "..."}.') from None
     if not isinstance(payload, dict):
         raise RequestError(400, "The request body must be a JSON object with 'sender' and 'message'.")
 
@@ -127,9 +125,7 @@ class ValidatedRestInput(InputChannel):
         try:
             await on_new_message(user_message)
         except asyncio.CancelledError:
-            logger.warning(
-                "Message handling cancelled (conversation %s)", conversation_reference(visitor["sender"])
-            )
+            logger.warning("Message handling cancelled (conversation %s)", conversation_reference(visitor["sender"]))
             raise
         except Exception as error:
             logger.error(

@@ -7,9 +7,7 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Tracker
 
 
-def user_event(
-    text: str, intent: str, confidence: float = 0.95, response_key: Optional[str] = None
-) -> Dict[str, Any]:
+def user_event(text: str, intent: str, confidence: float = 0.95, response_key: Optional[str] = None) -> Dict[str, Any]:
     parse_data: Dict[str, Any] = {
         "text": text,
         "intent": {"name": intent, "confidence": confidence},
@@ -17,9 +15,7 @@ def user_event(
     }
     if response_key:
         parse_data["response_selector"] = {
-            "faq": {
-                "response": {"intent_response_key": response_key, "utter_action": f"utter_{response_key}"}
-            }
+            "faq": {"response": {"intent_response_key": response_key, "utter_action": f"utter_{response_key}"}}
         }
     return {"event": "user", "text": text, "parse_data": parse_data}
 
@@ -28,9 +24,7 @@ def bot_action(name: str) -> Dict[str, Any]:
     return {"event": "action", "name": name}
 
 
-def tracker_with(
-    events: List[Dict[str, Any]], slots: Optional[Dict[str, Any]] = None, sender: str = "test"
-) -> Tracker:
+def tracker_with(events: List[Dict[str, Any]], slots: Optional[Dict[str, Any]] = None, sender: str = "test") -> Tracker:
     """A tracker whose latest message is the last user event in `events`."""
     latest = next((e["parse_data"] for e in reversed(events) if e["event"] == "user"), {})
     return Tracker(

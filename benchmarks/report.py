@@ -1,0 +1,162 @@
+"""Writes the benchmark results as a dated markdown report with PNG plots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Dict, List
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers
+import matplotlib.pyplot as plt
+
+LABELS = {
+    "project": "(a) project",
+    "rasa_default": "(b) Rasa default",
+    "tfidf_lr": "(c) TF-IDF + LR",
+    "floor": "HTTP floor",
+}
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def table_header(*columns: str) -> List[str]:
+    return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+
+
+def accuracy_table(results: Dict[str, Any]) -> List[str]:
+    lines = table_header(
+        "Pipeline", "Held-out accuracy", "Held-out macro-F1", "CV accuracy", "CV macro-F1",
+        "Urgent recall", "Out-of-scope recall",
+    )  # fmt: skip
+    for name, row in results["understanding"].items():
+        lines.append(
+            f"| {LABELS[name]} | {_fmt(row['holdout_accuracy'])} | {_fmt(row['holdout_macro_f1'])} | "
+            f"{_fmt(row.get('cv_accuracy', float('nan')))} | {_fmt(row.get('cv_macro_f1', float('nan')))} | "
+            f"{_fmt(row['urgent_recall'])} | {_fmt(row['out_of_scope_recall'])} |"
+        )
+    return lines
+
+
+def speed_table(results: Dict[str, Any]) -> List[str]:
+    lines = table_header("Server", "Visitors at once", "Messages", "p50 ms", "p95 ms", "p99 ms", "Messages/s", "Errors")
+    for name, loads in results["speed"].items():
+        for load in loads:
+            lines.append(
+                f"| {LABELS[name]} | {load['conversations']} | {load['messages']} | {_fmt(load['p50_ms'], 1)} | "
+                f"{_fmt(load['p95_ms'], 1)} | {_fmt(load['p99_ms'], 1)} | {_fmt(load['throughput_per_s'], 1)} | "
+                f"{load['errors']} |"
+            )
+    return lines
+
+
+def cost_table(results: Dict[str, Any]) -> List[str]:
+    lines = table_header(
+        "Pipeline", "Full training s", "Fine-tune s", "Model MB", "Start-up until first answer s",
+        "RSS after start MB", "RSS after load MB",
+    )  # fmt: skip
+    for name, row in results["cost"].items():
+        finetune = _fmt(row.get("finetune_seconds", float("nan")), 1)
+        lines.append(
+            f"| {LABELS[name]} | {_fmt(row['train_seconds'], 1)} | {finetune} | "
+            f"{_fmt(row['model_mb'], 1)} | {_fmt(row['startup_seconds'], 1)} | {_fmt(row['rss_after_start_mb'], 0)} | "
+            f"{_fmt(row['rss_after_load_mb'], 0)} ({row['messages_for_memory']} messages) |"
+        )
+    return lines
+
+
+def fallback_table(results: Dict[str, Any]) -> List[str]:
+    lines = table_header("threshold", "ambiguity_threshold", "CV accuracy", "CV out-of-scope recall")
+    for row in results.get("fallback_sweep", []):
+        lines.append(
+            f"| {row['threshold']} | {row['ambiguity_threshold']} | {_fmt(row['accuracy'])} | "
+            f"{_fmt(row['out_of_scope_recall'])} |"
+        )
+    return lines
+
+
+def targets_table(results: Dict[str, Any]) -> List[str]:
+    lines = table_header("Target", "Measured", "Met")
+    for target in results["targets"]:
+        lines.append(f"| {target['target']} | {target['measured']} | {'yes' if target['met'] else '**no**'} |")
+    return lines
+
+
+def plot_accuracy(results: Dict[str, Any], path: Path) -> None:
+    names = list(results["understanding"])
+    holdout = [results["understanding"][n]["holdout_accuracy"] for n in names]
+    cv = [results["understanding"][n].get("cv_accuracy", 0.0) for n in names]
+    figure, axis = plt.subplots(figsize=(7, 3.5))
+    positions = range(len(names))
+    axis.bar([p - 0.2 for p in positions], holdout, width=0.4, label="held-out")
+    axis.bar([p + 0.2 for p in positions], cv, width=0.4, label="cross-validation")
+    axis.set_xticks(list(positions), [LABELS[n] for n in names])
+    axis.set_ylim(min(holdout + cv + [0.8]) - 0.05, 1.0)
+    axis.set_ylabel("accuracy (intent + FAQ key)")
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def plot_latency(results: Dict[str, Any], path: Path) -> None:
+    figure, axis = plt.subplots(figsize=(7, 3.5))
+    for name, loads in results["speed"].items():
+        axis.plot(
+            [load["conversations"] for load in loads],
+            [load["p99_ms"] for load in loads],
+            marker="o",
+            label=LABELS[name],
+        )
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("visitors at once")
+    axis.set_ylabel("p99 latency (ms)")
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def write_report(results: Dict[str, Any], directory: Path) -> Path:
+    """Write report.md, results.json and the plots into `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    plot_accuracy(results, directory / "accuracy.png")
+    plot_latency(results, directory / "latency.png")
+    meta = results["meta"]
+    lines = [
+        f"# Benchmark report, {meta['date']}",
+        "",
+        f"Machine: {meta['machine']}. Data: {meta['training_examples']} training examples, "
+        f"{meta['holdout_examples']} held-out visitor messages, {meta['folds']}-fold cross-validation."
+        + (" **Quick run on a tiny configuration: figures are not meaningful.**" if meta["quick"] else ""),
+        "",
+        "## Targets",
+        *targets_table(results),
+        "",
+        "## Understanding",
+        *accuracy_table(results),
+        "",
+        "![accuracy](accuracy.png)",
+        "",
+        "### FallbackClassifier setting (project pipeline, cross-validation)",
+        *fallback_table(results),
+        "",
+        "## Speed (REST channel, client on the same machine)",
+        *speed_table(results),
+        "",
+        "![latency](latency.png)",
+        "",
+        "## Cost",
+        *cost_table(results),
+        "",
+    ]
+    report = directory / "report.md"
+    report.write_text("\n".join(lines))
+    return report

@@ -1,0 +1,232 @@
+"""`make bench`: every benchmark in one run, written to benchmarks/reports/<date>/.
+
+    python -m benchmarks.run                 # the full run (about 1.5 hours on 2 cores)
+    python -m benchmarks.run --quick         # tiny configuration: checks the scripts work
+
+Understanding: held-out accuracy and k-fold cross-validation for (a) the
+project's pipeline (config.yml), (b) Rasa's default pipeline and policies
+(benchmarks/configs/rasa_default.yml) and (c) TF-IDF + logistic regression.
+Speed: REST latency one visitor at a time and with 10, 50 and 100 at once,
+for (a), (b) and a bare Sanic endpoint. Cost: training (full and fine-tune),
+model size, start-up until the first answer, memory after start and after a
+long run of messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Dict, List, Sequence, Tuple
+
+import yaml
+
+from benchmarks.nlu_evaluation import OUT_OF_SCOPE_INTENT, Example, Report, load_examples, with_fallback_threshold
+from benchmarks.report import write_report
+from benchmarks.speed import floor_server, rss_megabytes, run_load, serve
+from benchmarks.understanding import (
+    baseline_cross_validation,
+    rasa_cross_validation,
+    rasa_holdout,
+    tfidf_logistic_regression,
+)
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+REPORTS_DIR = PROJECT_DIR / "benchmarks" / "reports"
+RASA = str(Path(sys.executable).parent / "rasa")
+CONFIGS = {
+    "project": PROJECT_DIR / "config.yml",
+    "rasa_default": PROJECT_DIR / "benchmarks" / "configs" / "rasa_default.yml",
+}
+TRAINED_COMPONENTS = ("DIETClassifier", "ResponseSelector", "TEDPolicy", "UnexpecTEDIntentPolicy")
+
+
+def understanding_row(holdout: Report, cv: Report | None) -> Dict[str, float]:
+    row = {
+        "holdout_accuracy": holdout.accuracy,
+        "holdout_macro_f1": holdout.macro_f1,
+        "urgent_recall": holdout.recall("urgent_symptom"),
+        "out_of_scope_recall": holdout.recall(OUT_OF_SCOPE_INTENT),
+    }
+    if cv is not None:
+        row.update(cv_accuracy=cv.accuracy, cv_macro_f1=cv.macro_f1)
+    return row
+
+
+def fallback_sweep(cv_report: Report) -> List[Dict[str, float]]:
+    """Cross-validated accuracy for FallbackClassifier settings (chooses config.yml's)."""
+    rows = []
+    for threshold in (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+        for ambiguity in (0.0, 0.05, 0.1):
+            swept = with_fallback_threshold(cv_report, threshold, ambiguity)
+            rows.append({
+                "threshold": threshold, "ambiguity_threshold": ambiguity, "accuracy": swept.accuracy,
+                "out_of_scope_recall": swept.recall(OUT_OF_SCOPE_INTENT),
+            })  # fmt: skip
+    return rows
+
+
+def tiny_config(source: Path, destination: Path) -> Path:
+    """The same pipeline and policies with one epoch each (for --quick)."""
+    config = yaml.safe_load(source.read_text())
+    for component in config.get("pipeline", []) + config.get("policies", []):
+        if component["name"] in TRAINED_COMPONENTS:
+            component["epochs"] = 1
+    destination.write_text(yaml.safe_dump(config, sort_keys=False))
+    return destination
+
+
+def small_sample(examples: Sequence[Example], per_label: int) -> List[Example]:
+    kept: Dict[str, List[Example]] = defaultdict(list)
+    for example in examples:
+        if len(kept[example.label]) < per_label:
+            kept[example.label].append(example)
+    return [example for group in kept.values() for example in group]
+
+
+def train_full_model(config: Path, work_dir: Path, name: str, finetune: bool) -> Tuple[Path, float, float]:
+    """A complete model (NLU + dialogue) on the project's data; times training and fine-tuning."""
+
+    def train(extra: List[str], model_name: str) -> Tuple[Path, float]:
+        started = time.monotonic()
+        result = subprocess.run(
+            [RASA, "train", "--config", str(config), "--out", str(work_dir), "--fixed-model-name", model_name, *extra],
+            cwd=PROJECT_DIR, capture_output=True, text=True,
+        )  # fmt: skip
+        path = work_dir / f"{model_name}.tar.gz"
+        if result.returncode != 0 or not path.exists():
+            raise RuntimeError(f"training {model_name} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+        return path, time.monotonic() - started
+
+    # Rasa's cache would make a second training of the same data look instant.
+    shutil.rmtree(PROJECT_DIR / ".rasa" / "cache", ignore_errors=True)
+    model, seconds = train([], name)
+    finetune_seconds = float("nan")
+    if finetune:
+        _, finetune_seconds = train(["--finetune", str(model), "--epoch-fraction", "0.2"], f"{name}-finetuned")
+    return model, seconds, finetune_seconds
+
+
+def measure_speed(url: str, texts: Sequence[str], levels: Sequence[int], messages_each: int) -> List[Dict[str, Any]]:
+    loads = [run_load(url, 1, messages_each * 4, texts).summary()]
+    loads += [run_load(url, level, messages_each, texts).summary() for level in levels]
+    return loads
+
+
+def targets(results: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The issue's targets for the project's pipeline, checked against this run."""
+    understanding, speed, cost = results["understanding"], results["speed"], results["cost"]
+    project, default, tfidf = (
+        understanding["project"],
+        understanding["rasa_default"],
+        understanding["tfidf_lr"],
+    )
+
+    def load(name: str, conversations: int) -> Dict[str, Any]:
+        return next(entry for entry in speed[name] if entry["conversations"] == conversations)
+
+    saturation = {name: max(entry["throughput_per_s"] for entry in loads) for name, loads in speed.items()}
+    levels = [entry["conversations"] for entry in speed["project"]]
+    ten = 10 if 10 in levels else levels[1]
+    best_baseline = max(default["holdout_accuracy"], tfidf["holdout_accuracy"])
+    p50, default_p50 = load("project", 1)["p50_ms"], load("rasa_default", 1)["p50_ms"]
+    p99_ten = load("project", ten)["p99_ms"]
+    train_s, startup_s = cost["project"]["train_seconds"], cost["project"]["startup_seconds"]
+    memory_mb = cost["project"]["rss_after_load_mb"]
+    rows = [
+        ("held-out accuracy >= 0.95", project["holdout_accuracy"], project["holdout_accuracy"] >= 0.95),
+        ("ahead of Rasa default and TF-IDF+LR (held-out)",
+         f"{project['holdout_accuracy']:.3f} vs {default['holdout_accuracy']:.3f} / {tfidf['holdout_accuracy']:.3f}",
+         project["holdout_accuracy"] > best_baseline),
+        ("urgent-symptom recall = 1.0", project["urgent_recall"], project["urgent_recall"] >= 1.0),
+        ("out-of-scope recall >= 0.9", project["out_of_scope_recall"], project["out_of_scope_recall"] >= 0.9),
+        ("p50 below Rasa default's (one visitor)", f"{p50:.1f} vs {default_p50:.1f} ms", p50 < default_p50),
+        (f"p99 < 100 ms at {ten} visitors", f"{p99_ten:.1f} ms", p99_ten < 100),
+        ("throughput >= 1.5x Rasa default", f"{saturation['project']:.1f} vs {saturation['rasa_default']:.1f} msg/s",
+         saturation["project"] >= 1.5 * saturation["rasa_default"]),
+        ("full training < 2 min", f"{train_s:.0f} s", train_s < 120),
+        ("start-up < 20 s", f"{startup_s:.1f} s", startup_s < 20),
+        ("memory < 1.2 GB", f"{memory_mb:.0f} MB", memory_mb < 1200),
+    ]  # fmt: skip
+    return [{"target": t, "measured": m if isinstance(m, str) else f"{m:.3f}", "met": bool(ok)} for t, m, ok in rows]
+
+
+def main(argv: Sequence[str] | None = None) -> Path:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny configuration: only checks the scripts run")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--memory-messages", type=int, default=10_000)
+    parser.add_argument("--out", type=Path, default=None, help="report folder (default: reports/<date>)")
+    args = parser.parse_args(argv)
+
+    work_dir = Path(tempfile.mkdtemp(prefix="clinic-bench-"))
+    training = load_examples(sorted((PROJECT_DIR / "data" / "nlu").glob("*.yml")))
+    holdout = load_examples([PROJECT_DIR / "tests" / "nlu_holdout" / "holdout.yml"])
+    configs = dict(CONFIGS)
+    folds, levels, messages_each, memory_messages = args.folds, (10, 50, 100), 20, args.memory_messages
+    if args.quick:
+        training, holdout = small_sample(training, 6), small_sample(holdout, 2)
+        configs = {name: tiny_config(path, work_dir / f"{name}-tiny.yml") for name, path in configs.items()}
+        folds, levels, messages_each, memory_messages = 2, (2,), 3, 20
+
+    results: Dict[str, Any] = {"understanding": {}, "speed": {}, "cost": {}}
+    for name, config in configs.items():
+        print(f"[bench] understanding: {name}", flush=True)
+        holdout_report, _ = rasa_holdout(config, training, holdout, work_dir, f"{name}-holdout")
+        cv_report = rasa_cross_validation(config, training, folds, work_dir, name) if folds > 1 else None
+        results["understanding"][name] = understanding_row(holdout_report, cv_report)
+        if name == "project" and cv_report is not None:
+            results["fallback_sweep"] = fallback_sweep(cv_report)
+    print("[bench] understanding: tfidf_lr", flush=True)
+    baseline = Report(holdout, tfidf_logistic_regression(training, holdout))
+    results["understanding"]["tfidf_lr"] = understanding_row(baseline, baseline_cross_validation(training, folds))
+
+    texts = [example.text for example in holdout]
+    for name, config in configs.items():
+        print(f"[bench] cost and speed: {name}", flush=True)
+        model, train_seconds, finetune_seconds = train_full_model(config, work_dir, f"{name}-full", not args.quick)
+        with serve(model, work_dir / f"{name}-state") as served:
+            results["speed"][name] = measure_speed(served.url, texts, levels, messages_each)
+            sent = sum(load["messages"] for load in results["speed"][name])
+            if memory_messages > sent:
+                run_load(served.url, 10, (memory_messages - sent) // 10 + 1, texts)
+            results["cost"][name] = {
+                "train_seconds": train_seconds,
+                "finetune_seconds": finetune_seconds,
+                "model_mb": model.stat().st_size / 1e6,
+                "startup_seconds": served.startup_seconds,
+                "rss_after_start_mb": served.rss_after_start_mb,
+                "rss_after_load_mb": rss_megabytes(served.servers.rasa.process.pid),
+                "messages_for_memory": max(memory_messages, sent),
+            }
+    print("[bench] speed: HTTP floor", flush=True)
+    with floor_server() as url:
+        results["speed"]["floor"] = measure_speed(url, texts, levels, messages_each)
+
+    results["targets"] = targets(results)
+    results["meta"] = {
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "training_examples": len(training),
+        "holdout_examples": len(holdout),
+        "folds": folds,
+        "quick": args.quick,
+    }
+    out = args.out or REPORTS_DIR / (results["meta"]["date"] + ("-quick" if args.quick else ""))
+    report = write_report(results, out)
+    shutil.rmtree(work_dir, ignore_errors=True)
+    print(report.read_text())
+    print(f"[bench] report written to {report}")
+    return report
+
+
+if __name__ == "__main__":
+    main()

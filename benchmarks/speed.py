@@ -1,0 +1,150 @@
+"""Speed and cost: latency under load, throughput, start-up time and memory.
+
+Messages go through the REST channel of a real Rasa server (with the real
+action server), from an asyncio HTTP client on the same machine. The floor is
+a bare Sanic endpoint doing no work, served and loaded the same way, so the
+report shows how far above plain HTTP each message is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Sequence
+
+import aiohttp
+
+from tests.support.servers import AssistantServers, free_port, start_assistant, wait_until_up
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+@dataclass
+class LoadResult:
+    conversations: int
+    latencies_ms: List[float]
+    wall_seconds: float
+    errors: int = 0
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies_ms) / self.wall_seconds if self.wall_seconds else 0.0
+
+    def summary(self) -> Dict[str, float]:
+        return {
+            "conversations": self.conversations,
+            "messages": len(self.latencies_ms),
+            "errors": self.errors,
+            "p50_ms": percentile(self.latencies_ms, 0.50),
+            "p95_ms": percentile(self.latencies_ms, 0.95),
+            "p99_ms": percentile(self.latencies_ms, 0.99),
+            "mean_ms": statistics.fmean(self.latencies_ms) if self.latencies_ms else float("nan"),
+            "throughput_per_s": self.throughput,
+        }
+
+
+async def _load(url: str, conversations: int, messages_each: int, texts: Sequence[str]) -> LoadResult:
+    latencies: List[float] = []
+    errors = 0
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), timeout=timeout) as session:
+
+        async def visitor(number: int) -> None:
+            nonlocal errors
+            sender = f"bench-{uuid.uuid4().hex}"
+            for step in range(messages_each):
+                text = texts[(number * messages_each + step) % len(texts)]
+                started = time.perf_counter()
+                async with session.post(url, json={"sender": sender, "message": text}) as response:
+                    await response.read()
+                    if response.status != 200:
+                        errors += 1
+                latencies.append((time.perf_counter() - started) * 1000)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(visitor(number) for number in range(conversations)))
+        wall = time.perf_counter() - started
+    return LoadResult(conversations, latencies, wall, errors)
+
+
+def run_load(url: str, conversations: int, messages_each: int, texts: Sequence[str]) -> LoadResult:
+    """`conversations` visitors at once, each sending `messages_each` messages in turn."""
+    return asyncio.run(_load(url, conversations, messages_each, texts))
+
+
+def rss_megabytes(pid: int) -> float:
+    """Resident memory of a process and its children (Sanic workers), in MB."""
+    total_kb = 0
+    for process in [pid, *_children(pid)]:
+        try:
+            status = Path(f"/proc/{process}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total_kb += int(line.split()[1])
+    return total_kb / 1024
+
+
+def _children(pid: int) -> List[int]:
+    try:
+        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    children = [int(child) for child in found]
+    return children + [grandchild for child in children for grandchild in _children(child)]
+
+
+@dataclass
+class ServedModel:
+    """A model being served, with what it cost to start."""
+
+    servers: AssistantServers
+    startup_seconds: float
+    rss_after_start_mb: float
+    url: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.url = f"{self.servers.rasa_url}/webhooks/rest/webhook"
+
+
+@contextmanager
+def serve(model_path: Path, state_dir: Path, env: Optional[Dict[str, str]] = None) -> Iterator[ServedModel]:
+    """Start the assistant on `model_path`; time until it answers a message."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with start_assistant(model_path, state_dir, env or {}) as servers:
+        servers.send("bench-warm-up", "hello")
+        startup = time.monotonic() - started
+        yield ServedModel(servers, startup, rss_megabytes(servers.rasa.process.pid))
+
+
+@contextmanager
+def floor_server() -> Iterator[str]:
+    """A bare Sanic endpoint that answers [] to every POST: the HTTP floor."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.floor_server", str(port)],
+        cwd=PROJECT_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/health", 30, process)
+        yield f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

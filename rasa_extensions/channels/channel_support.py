@@ -1,0 +1,63 @@
+"""Shared pieces of the messaging channels: the "not configured" answer and
+numbered options for channels without buttons (SMS, WhatsApp)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+_NUMBER_REPLY = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+
+
+def not_configured_blueprint(channel: str) -> Blueprint:
+    """Routes for a channel whose credentials are not set: every call is a 404."""
+    blueprint = Blueprint(f"{channel}_webhook", __name__)
+
+    async def off(_: Request, **__: Any) -> HTTPResponse:
+        return response.json({"error": f"the {channel} channel is not configured (see README, Channels)"}, status=404)
+
+    blueprint.add_route(off, "/", methods=["GET", "POST"])
+    blueprint.add_route(off, "/webhook", methods=["GET", "POST"])
+    return blueprint
+
+
+def numbered_options(text: str, buttons: List[Dict[str, Any]]) -> str:
+    """'Shall I send it?' + buttons -> one message with '1. Yes' lines."""
+    lines = [text.strip(), ""] if text.strip() else []
+    lines += [f"{index}. {button.get('title', '')}" for index, button in enumerate(buttons, start=1)]
+    lines += ["", "Reply with a number."]
+    return "\n".join(lines)
+
+
+def last_offered_buttons(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The buttons of the bot's last message, if the visitor has not replied since."""
+    for event in reversed(events):
+        if event.get("event") == "user":
+            return []
+        if event.get("event") == "bot":
+            buttons = (event.get("data") or {}).get("buttons")
+            if buttons:
+                return list(buttons)
+    return []
+
+
+async def resolve_numbered_reply(request: Request, sender_id: str, text: str) -> str:
+    """Turn a reply like '2' into the payload of the second option offered."""
+    match = _NUMBER_REPLY.match(text or "")
+    if not match:
+        return text
+    tracker = await request.app.ctx.agent.tracker_store.retrieve(sender_id)
+    buttons = last_offered_buttons([event.as_dict() for event in tracker.events]) if tracker else []
+    index = int(match.group(1))
+    if 1 <= index <= len(buttons):
+        return str(buttons[index - 1].get("payload") or text)
+    return text
+
+
+def public_url(request: Request, configured: Optional[str]) -> str:
+    """The URL the provider called (configured when behind a proxy)."""
+    return configured or request.url

