@@ -8,6 +8,7 @@ questions, so an answer counts as right only if the right FAQ answer is picked.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,8 +115,18 @@ class Report:
         return "\n".join(lines)
 
 
+def quiet_rasa_logs() -> None:
+    """Rasa logs every parse at debug level; an evaluation needs only warnings."""
+    from rasa.utils.log_utils import configure_structlog
+
+    logging.getLogger("rasa").setLevel(logging.WARNING)
+    configure_structlog(logging.WARNING)
+
+
 async def _parse_all(model_path: Path, texts: Sequence[str]) -> List[Dict[str, Any]]:
     from rasa.core.agent import Agent
+
+    quiet_rasa_logs()
 
     agent = Agent.load(str(model_path))
     return [await agent.parse_message(text) for text in texts]

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 
 LABELS = {
     "project": "(a) project",
+    "project_2_workers": "(a) project, 2 workers + Redis locks",
     "rasa_default": "(b) Rasa default",
     "tfidf_lr": "(c) TF-IDF + LR",
     "floor": "HTTP floor",

@@ -57,7 +57,7 @@ def test_quick_benchmark_run_writes_a_complete_report(tmp_path: Path) -> None:
     report = main(["--quick", "--out", str(tmp_path / "report")])
     results = json.loads((report.parent / "results.json").read_text())
     assert set(results["understanding"]) == {"project", "rasa_default", "tfidf_lr"}
-    assert set(results["speed"]) == {"project", "rasa_default", "floor"}
+    assert set(results["speed"]) == {"project", "project_2_workers", "rasa_default", "floor"}
     assert all(load["errors"] == 0 and load["messages"] > 0 for loads in results["speed"].values() for load in loads)
     assert {row["target"] for row in results["targets"]} >= {"urgent-symptom recall = 1.0", "start-up < 20 s"}
     text = report.read_text()

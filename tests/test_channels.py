@@ -162,9 +162,13 @@ def test_messenger_message_with_a_valid_signature_gets_the_answer(
                      {"Content-Type": "application/json", "X-Hub-Signature-256": meta_signature(body)})  # fmt: skip
     assert status == 200
     replies = [json.loads(call.body) for call in new_calls(provider_api, before, "/me/messages")]
-    texts = [" ".join(r["message"]["text"].split()) for r in replies if "message" in r and "text" in r["message"]]
+    messages = [reply["message"] for reply in replies if "message" in reply]
+    # An answer with buttons is sent as Messenger's button template.
+    texts = [" ".join((m.get("text") or m["attachment"]["payload"]["text"]).split()) for m in messages]
     assert any(reply["recipient"]["id"] == psid for reply in replies)
     assert any(text.startswith(COST_ANSWER_START) for text in texts)
+    buttons = [b for m in messages if "attachment" in m for b in m["attachment"]["payload"]["buttons"]]
+    assert {"type": "postback", "title": "Book a consultation", "payload": "/book_appointment"} in buttons
 
 
 @pytest.mark.parametrize("header", [{}, {"X-Hub-Signature-256": "sha256=" + "0" * 64}, {"X-Hub-Signature": "sha1=abc"}])

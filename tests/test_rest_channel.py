@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -69,3 +71,23 @@ def test_typed_slot_payloads_cannot_set_slots(servers: AssistantServers) -> None
     assert texts(replies)[0].startswith("Hi there!")
     assert servers.tracker("inject-1")["slots"]["repeated_misunderstanding"] is False
     assert_still_answers(servers, "inject-1")
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_only_configured_origins_may_call_from_a_browser(servers: AssistantServers, allowed: bool) -> None:
+    origin = servers.env["CORS_ORIGINS"].split(",")[0] if allowed else "http://attacker.example"
+    request = urllib.request.Request(
+        f"{servers.rasa_url}/webhooks/widget/webhook",
+        method="OPTIONS",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            granted = response.headers.get("Access-Control-Allow-Origin")
+    except urllib.error.HTTPError as error:
+        granted = error.headers.get("Access-Control-Allow-Origin")
+    assert granted == (origin if allowed else None)
