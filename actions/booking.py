@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any, Dict, List
 
@@ -22,9 +21,7 @@ from actions.visitor_forms import (
     clinic_from_words,
     latest_text,
 )
-from actions.visitor_requests import clinic_reference, save_request
-
-logger = logging.getLogger(__name__)
+from actions.visitor_requests import clinic_reference, submit_request
 
 _NEAREST = re.compile(
     r"\b(clos\w*|near\w*|either|any|whichever|doesn'?t matter|don'?t mind|no preference|not sure)\b",
@@ -152,25 +149,11 @@ class ActionSubmitBooking(Action):
         if tracker.get_slot("contact_consent") is not True or tracker.get_slot("booking_confirmed") is not True:
             dispatcher.utter_message(response="utter_consent_declined")
             return clear_visitor_details()
-        try:
-            stored = save_request(
-                "consultation_booking",
-                tracker,
-                {
-                    "clinic": clinic_reference(tracker.get_slot("preferred_clinic")),
-                    "visitor_location": tracker.get_slot("visitor_location"),
-                    "preferred_times": tracker.get_slot("preferred_times"),
-                    "treatment_interest": tracker.get_slot("treatment_interest"),
-                    "contact_consent": True,
-                },
-            )
-        except Exception:
-            logger.exception("Could not store a booking request")
-            dispatcher.utter_message(response="utter_request_not_saved")
-            return []
-        dispatcher.utter_message(
-            response="utter_booking_saved",
-            reference=stored.reference,
-            contact=tracker.get_slot("visitor_contact"),
-        )
-        return clear_visitor_details()
+        details = {
+            "clinic": clinic_reference(tracker.get_slot("preferred_clinic")),
+            "visitor_location": tracker.get_slot("visitor_location"),
+            "preferred_times": tracker.get_slot("preferred_times"),
+            "treatment_interest": tracker.get_slot("treatment_interest"),
+            "contact_consent": True,
+        }
+        return submit_request(dispatcher, tracker, "consultation_booking", details, "utter_booking_saved")

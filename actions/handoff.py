@@ -3,7 +3,6 @@ through the same outbox as bookings, with a summary of the conversation."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
@@ -13,9 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.runtime import current_clinic, now
 from actions.visitor_forms import VisitorFormValidation, clear_visitor_details
-from actions.visitor_requests import save_request
-
-logger = logging.getLogger(__name__)
+from actions.visitor_requests import submit_request
 
 
 class ActionStartHandoff(Action):
@@ -63,25 +60,8 @@ class ActionSubmitCallback(Action):
         if tracker.get_slot("callback_confirmed") is not True:
             dispatcher.utter_message(response="utter_request_stopped")
             return clear_visitor_details()
-        try:
-            stored = save_request(
-                "callback",
-                tracker,
-                {
-                    "callback": {
-                        "best_time": tracker.get_slot("callback_time"),
-                        "reason": tracker.get_slot("callback_reason"),
-                    },
-                    "contact_consent": True,
-                },
-            )
-        except Exception:
-            logger.exception("Could not store a callback request")
-            dispatcher.utter_message(response="utter_request_not_saved")
-            return []
-        dispatcher.utter_message(
-            response="utter_callback_saved",
-            reference=stored.reference,
-            contact=tracker.get_slot("visitor_contact"),
-        )
-        return clear_visitor_details()
+        details = {
+            "callback": {"best_time": tracker.get_slot("callback_time"), "reason": tracker.get_slot("callback_reason")},
+            "contact_consent": True,
+        }
+        return submit_request(dispatcher, tracker, "callback", details, "utter_callback_saved")

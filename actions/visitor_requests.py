@@ -11,10 +11,13 @@ import logging
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.outbox import StoredRequest
 from actions.runtime import current_clinic, outbox
 from actions.visitor_details import find_email, find_phone
+from actions.visitor_forms import clear_visitor_details
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +68,26 @@ def clinic_reference(location_name: Optional[str]) -> Optional[Dict[str, str]]:
         if location.name == location_name:
             return {"id": location.id, "name": location.name}
     return None
+
+
+def submit_request(
+    dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, details: Dict[str, Any], saved_response: str
+) -> List[EventType]:
+    """Store the request, give the visitor its reference, forget their details.
+
+    If it cannot be stored the visitor is told, and the details stay in the
+    conversation so that asking again submits them without retyping.
+    """
+    try:
+        stored = save_request(kind, tracker, details)
+    except Exception:
+        logger.exception("Could not store a %s request", kind)
+        dispatcher.utter_message(response="utter_request_not_saved")
+        return []
+    dispatcher.utter_message(
+        response=saved_response, reference=stored.reference, contact=tracker.get_slot("visitor_contact")
+    )
+    return clear_visitor_details()
 
 
 def save_request(kind: str, tracker: Tracker, details: Dict[str, Any]) -> StoredRequest:

@@ -12,32 +12,33 @@ from pathlib import Path
 import pytest
 
 from benchmarks.nlu_evaluation import evaluate_model, load_examples
-from tests.support.project_data import HOLDOUT, PROJECT_DIR
+from tests.support.project_data import FRESH_HOLDOUT, HOLDOUT, PROJECT_DIR
 
 MINIMUM_ACCURACY = 0.92
+HELD_OUT_SETS = {"holdout": HOLDOUT, "fresh": FRESH_HOLDOUT}
 
 
-@pytest.fixture(scope="module")
-def holdout_report(model_path: Path):
-    return evaluate_model(model_path, load_examples([HOLDOUT]))
-
-
-def test_holdout_accuracy_meets_the_gate(holdout_report, request: pytest.FixtureRequest) -> None:
-    summary = holdout_report.summary()
+@pytest.fixture(scope="module", params=sorted(HELD_OUT_SETS))
+def held_out_report(request: pytest.FixtureRequest, model_path: Path):
+    name = request.param
+    report = evaluate_model(model_path, load_examples([HELD_OUT_SETS[name]]))
+    summary = report.summary()
     artifacts = PROJECT_DIR / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
-    (artifacts / "nlu_holdout_report.txt").write_text(
-        summary
-        + "\n\nmistakes (text | gold | predicted):\n"
-        + "\n".join(" | ".join(m) for m in holdout_report.mistakes())
-        + "\n",
+    (artifacts / f"nlu_{name}_report.txt").write_text(
+        summary + "\n\nmistakes (text | gold | predicted):\n"
+        + "\n".join(" | ".join(m) for m in report.mistakes()) + "\n",
         encoding="utf-8",
-    )
+    )  # fmt: skip
     reporter = request.config.pluginmanager.getplugin("terminalreporter")
-    reporter.write_line("\nNLU held-out evaluation\n" + summary)
-    assert holdout_report.accuracy >= MINIMUM_ACCURACY, summary
+    reporter.write_line(f"\nNLU evaluation on {HELD_OUT_SETS[name].name}\n{summary}")
+    return report
 
 
-def test_every_urgent_symptom_message_gets_the_safety_reply(holdout_report) -> None:
-    missed = [text for text, gold, _ in holdout_report.mistakes() if gold == "urgent_symptom"]
+def test_held_out_accuracy_meets_the_gate(held_out_report) -> None:
+    assert held_out_report.accuracy >= MINIMUM_ACCURACY, held_out_report.summary()
+
+
+def test_every_urgent_symptom_message_gets_the_safety_reply(held_out_report) -> None:
+    missed = [text for text, gold, _ in held_out_report.mistakes() if gold == "urgent_symptom"]
     assert missed == []

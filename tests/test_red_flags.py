@@ -30,6 +30,8 @@ RULES = RedFlagRules.from_file(DEFAULT_TERMS_FILE)
         "it won't stop bleeding after my resurfacing",
         "the treated area is hot to the touch and weeping",
         "6 weeks after my laser the skin has gone white in patches",
+        "my daughter had laser yesterday and now there is pus on her cheek",
+        "it smells bad and there's cloudy liquid coming out of where they did it",
     ],
 )
 def test_red_flags_reported_now_trigger(text: str) -> None:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.support.project_data import (
+    FRESH_HOLDOUT,
+    HOLDOUT,
     PROJECT_DIR,
     catalogue_conversation_intents,
     catalogue_faq_keys,
     domain,
+    examples_by_intent,
     faq_responses,
     holdout_examples,
     medical_fact_sections,
@@ -72,10 +76,13 @@ def test_holdout_covers_every_faq_key(key: str) -> None:
     assert len(holdout_examples().get(f"faq/{key}", [])) >= MIN_HOLDOUT_EXAMPLES_PER_FAQ_KEY
 
 
-def test_holdout_is_never_copied_into_training() -> None:
+@pytest.mark.parametrize("held_out_file", [HOLDOUT, FRESH_HOLDOUT], ids=["holdout", "fresh"])
+def test_held_out_messages_are_never_copied_into_training(held_out_file: Path) -> None:
     training = {normalise(e) for examples in training_examples().values() for e in examples}
-    copied = [e for examples in holdout_examples().values() for e in examples if normalise(e) in training]
+    held_out = examples_by_intent([held_out_file])
+    copied = [e for examples in held_out.values() for e in examples if normalise(e) in training]
     assert copied == []
+    assert set(held_out) <= set(training_examples())
 
 
 def sentences(text: str) -> list:

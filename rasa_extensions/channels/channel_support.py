@@ -1,14 +1,19 @@
-"""Shared pieces of the messaging channels: the "not configured" answer and
-numbered options for channels without buttons (SMS, WhatsApp)."""
+"""Shared pieces of the messaging channels: configuration from settings.py,
+the "not configured" answer, and numbered options for channels without
+buttons (SMS, WhatsApp)."""
 
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional
+from abc import ABC, abstractmethod
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
+from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from settings import ChannelCredentials, get_settings
 
 _NUMBER_REPLY = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
@@ -23,6 +28,38 @@ def not_configured_blueprint(channel: str) -> Blueprint:
     blueprint.add_route(off, "/", methods=["GET", "POST"])
     blueprint.add_route(off, "/webhook", methods=["GET", "POST"])
     return blueprint
+
+
+class ConfiguredInputChannel(InputChannel, ABC):
+    """A messaging channel whose secrets come from settings.py; off (404) until set."""
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
+        # credentials.yml only names the channel: secrets never live in files.
+        return cls(get_settings().channels)
+
+    def __init__(self, credentials: ChannelCredentials) -> None:
+        self.credentials = credentials
+
+    @abstractmethod
+    def is_configured(self) -> bool:
+        """Whether every secret the channel needs is set."""
+
+    @abstractmethod
+    def add_routes(self, blueprint: Blueprint, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Add the provider's webhook route(s)."""
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        if not self.is_configured():
+            return not_configured_blueprint(self.name())
+        blueprint = Blueprint(f"{self.name()}_webhook", __name__)
+
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        blueprint.add_route(health, "/", methods=["GET"])
+        self.add_routes(blueprint, on_new_message)
+        return blueprint
 
 
 def numbered_options(text: str, buttons: List[Dict[str, Any]]) -> str:

@@ -11,17 +11,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable
 
 from fbmessenger import MessengerClient
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.facebook import Messenger, MessengerBot
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa_extensions.channels.channel_support import not_configured_blueprint
-from settings import ChannelCredentials, get_settings
+from rasa_extensions.channels.channel_support import ConfiguredInputChannel
 
 logger = logging.getLogger(__name__)
 
@@ -35,19 +34,15 @@ def signature_is_valid(app_secret: str, body: bytes, sha256_header: str, sha1_he
     return False
 
 
-class VerifiedMessengerInput(InputChannel):
+class VerifiedMessengerInput(ConfiguredInputChannel):
     """Messenger webhook (/webhooks/facebook/webhook) with a strict signature check."""
 
     @classmethod
     def name(cls) -> str:
         return "facebook"
 
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
-        return cls(get_settings().channels)
-
-    def __init__(self, credentials: ChannelCredentials) -> None:
-        self.credentials = credentials
+    def is_configured(self) -> bool:
+        return self.credentials.facebook_configured
 
     def messenger_client(self) -> MessengerClient:
         client = MessengerClient(self.credentials.facebook_page_access_token)
@@ -55,15 +50,7 @@ class VerifiedMessengerInput(InputChannel):
             client.graph_url = self.credentials.facebook_api_url
         return client
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        if not self.credentials.facebook_configured:
-            return not_configured_blueprint(self.name())
-        blueprint = Blueprint("fb_webhook", __name__)
-
-        @blueprint.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
+    def add_routes(self, blueprint: Blueprint, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         @blueprint.route("/webhook", methods=["GET"])
         async def verify_subscription(request: Request) -> HTTPResponse:
             supplied = request.args.get("hub.verify_token") or ""
@@ -85,8 +72,6 @@ class VerifiedMessengerInput(InputChannel):
             messenger.client = self.messenger_client()
             await messenger.handle(request.json, self.get_metadata(request))
             return response.text("success")
-
-        return blueprint
 
     def get_output_channel(self) -> OutputChannel:
         return MessengerBot(self.messenger_client())

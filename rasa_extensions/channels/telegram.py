@@ -13,19 +13,19 @@ from __future__ import annotations
 
 import hmac
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable
 
 from aiogram.bot.api import TelegramAPIServer
 from aiogram.types import Update
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.telegram import TelegramOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa_extensions.channels.channel_support import not_configured_blueprint
+from rasa_extensions.channels.channel_support import ConfiguredInputChannel
 from rasa_extensions.channels.rest import conversation_reference
-from settings import ChannelCredentials, get_settings
+from settings import ChannelCredentials
 
 logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -40,29 +40,17 @@ class ClinicTelegramOutput(TelegramOutput):
             self.server = TelegramAPIServer.from_base(credentials.telegram_api_url)
 
 
-class VerifiedTelegramInput(InputChannel):
+class VerifiedTelegramInput(ConfiguredInputChannel):
     """Telegram webhook (/webhooks/telegram/webhook) checked by secret token."""
 
     @classmethod
     def name(cls) -> str:
         return "telegram"
 
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
-        return cls(get_settings().channels)
+    def is_configured(self) -> bool:
+        return self.credentials.telegram_configured
 
-    def __init__(self, credentials: ChannelCredentials) -> None:
-        self.credentials = credentials
-
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        if not self.credentials.telegram_configured:
-            return not_configured_blueprint(self.name())
-        blueprint = Blueprint("telegram_webhook", __name__)
-
-        @blueprint.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
+    def add_routes(self, blueprint: Blueprint, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             supplied = request.headers.get(SECRET_HEADER, "")
@@ -87,8 +75,6 @@ class VerifiedTelegramInput(InputChannel):
             finally:
                 await output.close()
             return response.text("success")
-
-        return blueprint
 
     def get_output_channel(self) -> ClinicTelegramOutput:
         return ClinicTelegramOutput(self.credentials)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.twilio import TwilioOutput
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -21,13 +21,13 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from rasa_extensions.channels.channel_support import (
-    not_configured_blueprint,
+    ConfiguredInputChannel,
     numbered_options,
     public_url,
     resolve_numbered_reply,
 )
 from rasa_extensions.channels.rest import conversation_reference
-from settings import ChannelCredentials, get_settings
+from settings import ChannelCredentials
 
 logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Twilio-Signature"
@@ -63,36 +63,24 @@ class ClinicTwilioOutput(TwilioOutput):
         await self._send_message({"to": recipient_id, "from_": self.twilio_number, "body": text.strip()})
 
 
-class VerifiedTwilioInput(InputChannel):
+class VerifiedTwilioInput(ConfiguredInputChannel):
     """Twilio webhook (/webhooks/twilio/webhook) with signature verification."""
 
     @classmethod
     def name(cls) -> str:
         return "twilio"
 
-    @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> InputChannel:
-        return cls(get_settings().channels)
-
-    def __init__(self, credentials: ChannelCredentials) -> None:
-        self.credentials = credentials
-        self.validator = RequestValidator(credentials.twilio_auth_token)
+    def is_configured(self) -> bool:
+        return self.credentials.twilio_configured
 
     def signature_is_valid(self, request: Request) -> bool:
         signature = request.headers.get(SIGNATURE_HEADER, "")
         params = {key: request.form.get(key) for key in request.form}
         url = public_url(request, self.credentials.twilio_webhook_url)
-        return bool(signature) and self.validator.validate(url, params, signature)
+        validator = RequestValidator(self.credentials.twilio_auth_token)
+        return bool(signature) and validator.validate(url, params, signature)
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        if not self.credentials.twilio_configured:
-            return not_configured_blueprint(self.name())
-        blueprint = Blueprint("twilio_webhook", __name__)
-
-        @blueprint.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
+    def add_routes(self, blueprint: Blueprint, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             if not self.signature_is_valid(request):
@@ -109,8 +97,6 @@ class VerifiedTwilioInput(InputChannel):
                              conversation_reference(sender), type(error).__name__)  # fmt: skip
                 return response.json({"error": "could not handle the message"}, status=500)
             return response.text("", status=204)
-
-        return blueprint
 
     def get_output_channel(self) -> OutputChannel:
         return ClinicTwilioOutput(self.credentials)

@@ -59,15 +59,7 @@ class WidgetInput(ValidatedRestInput):
         return "widget"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = Blueprint("widget_webhook", __name__)
-
-        @blueprint.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @blueprint.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            return await self.handle_message(request, on_new_message)
+        blueprint = super().blueprint(on_new_message)
 
         @blueprint.route("/history/<sender_id>", methods=["GET"])
         async def history(request: Request, sender_id: str) -> HTTPResponse:

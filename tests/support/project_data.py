@@ -15,6 +15,8 @@ SHARED_CONTENT = PROJECT_DIR.parent / "shared" / "content"
 CATALOGUE = SHARED_CONTENT / "faq_catalogue.md"
 MEDICAL_FACTS = SHARED_CONTENT / "medical_facts.md"
 HOLDOUT = PROJECT_DIR / "tests" / "nlu_holdout" / "holdout.yml"
+# A second, harder set written blind later (see tests/nlu_holdout/README.md).
+FRESH_HOLDOUT = PROJECT_DIR / "tests" / "nlu_holdout" / "fresh.yml"
 
 
 def _table_first_column(markdown: str, heading: str) -> List[str]:
