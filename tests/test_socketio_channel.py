@@ -1,0 +1,38 @@
+"""The Socket.IO channel answers over a real Socket.IO connection."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import List
+
+import socketio
+
+from tests.support.project_data import faq_responses
+from tests.support.servers import AssistantServers
+
+
+async def ask(url: str, text: str) -> List[str]:
+    client = socketio.AsyncClient()
+    answers: List[str] = []
+    received = asyncio.Event()
+
+    @client.on("bot_uttered")
+    async def on_bot(data: dict) -> None:
+        answers.append(" ".join((data.get("text") or "").split()))
+        received.set()
+
+    session_id = uuid.uuid4().hex
+    await client.connect(url, socketio_path="/socket.io")
+    await client.emit("session_request", {"session_id": session_id})
+    await client.emit("user_uttered", {"message": text, "session_id": session_id})
+    await asyncio.wait_for(received.wait(), timeout=30)
+    await asyncio.sleep(0.5)  # let any further messages of the turn arrive
+    await client.disconnect()
+    return answers
+
+
+def test_socketio_visitor_gets_the_answer(servers: AssistantServers) -> None:
+    answers = asyncio.run(ask(servers.rasa_url, "does the laser hurt?"))
+    expected = " ".join(faq_responses()["anesthesia_pain"].split())
+    assert expected in answers
