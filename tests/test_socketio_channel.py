@@ -36,3 +36,18 @@ def test_socketio_visitor_gets_the_answer(servers: AssistantServers) -> None:
     answers = asyncio.run(ask(servers.rasa_url, "does the laser hurt?"))
     expected = " ".join(faq_responses()["anesthesia_pain"].split())
     assert expected in answers
+
+
+def test_socketio_refuses_browsers_from_other_origins(servers: AssistantServers) -> None:
+    async def connect_from(origin: str) -> bool:
+        client = socketio.AsyncClient()
+        try:
+            await client.connect(servers.rasa_url, socketio_path="/socket.io", headers={"Origin": origin})
+        except socketio.exceptions.ConnectionError:
+            return False
+        await client.disconnect()
+        return True
+
+    allowed = servers.env["CORS_ORIGINS"].split(",")[0]
+    assert asyncio.run(connect_from(allowed)) is True
+    assert asyncio.run(connect_from("http://attacker.example")) is False
