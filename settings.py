@@ -6,8 +6,9 @@ an in-memory lock store, the action server on localhost. Production sets the
 variables listed in README "Configuration".
 
 `python settings.py --export` prints shell `export` lines for the values that
-Rasa's own YAML files (endpoints.yml) reference as ${VARIABLES}, so the run and
-test scripts hand Rasa the same defaults as the Python code uses.
+Rasa's own YAML files (endpoints.yml) reference as ${VARIABLES} and that the
+run script uses, so the scripts and Rasa get the same defaults as the Python
+code.
 """
 
 from __future__ import annotations
@@ -157,11 +158,15 @@ class Settings:
             ),
         )
 
-    def rasa_yaml_environment(self) -> Dict[str, str]:
-        """Values that endpoints.yml references as ${VARIABLES}."""
+    def shell_environment(self) -> Dict[str, str]:
+        """Values endpoints.yml references as ${VARIABLES}, and the run script's."""
         return {
             "ACTION_SERVER_URL": self.action_server_url,
             "ACTION_SERVER_TOKEN": self.action_server_token,
+            "RASA_PORT": str(self.rasa_port),
+            "ACTION_SERVER_PORT": str(self.action_server_port),
+            "DEMO_SITE_PORT": str(self.demo_site_port),
+            "CORS_ORIGINS": ",".join(self.cors_origins),
         }
 
 
@@ -176,8 +181,8 @@ def get_settings() -> Settings:
 
 
 def export_lines(settings: Optional[Settings] = None) -> str:
-    """Shell lines exporting the ${VARIABLES} Rasa's YAML files need."""
-    values = (settings or get_settings()).rasa_yaml_environment()
+    """Shell lines exporting the settings the run script and Rasa's YAML need."""
+    values = (settings or get_settings()).shell_environment()
     return "\n".join(f"export {name}={shlex.quote(value)}" for name, value in values.items())
 
 

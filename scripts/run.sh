@@ -14,9 +14,6 @@ export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-3}"
 export SQLALCHEMY_SILENCE_UBER_WARNING=1
 export RASA_TELEMETRY_ENABLED=false
 eval "$(python settings.py --export)"
-RASA_PORT="${RASA_PORT:-5005}"
-ACTION_SERVER_PORT="${ACTION_SERVER_PORT:-5055}"
-DEMO_SITE_PORT="${DEMO_SITE_PORT:-8080}"
 mkdir -p var/logs
 
 say() { printf '\033[1m[run]\033[0m %s\n' "$*"; }
@@ -56,11 +53,10 @@ if [ -n "${RASA_AUTH_TOKEN:-}" ]; then
 else
   say "note: Rasa's HTTP API is open (no RASA_AUTH_TOKEN); set one before exposing this server."
 fi
-CORS_ORIGINS="$(python -c 'from settings import get_settings; print(" ".join(get_settings().cors_origins))')"
 say "starting the Rasa server on port $RASA_PORT (log: var/logs/rasa.log)"
 # shellcheck disable=SC2086
 rasa run --model "$MODEL_PATH" --port "$RASA_PORT" --enable-api "${API_AUTH[@]}" \
-  --cors $CORS_ORIGINS --credentials credentials.yml --endpoints endpoints.yml \
+  --cors ${CORS_ORIGINS//,/ } --credentials credentials.yml --endpoints endpoints.yml \
   >var/logs/rasa.log 2>&1 &
 PIDS+=($!)
 
