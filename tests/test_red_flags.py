@@ -32,6 +32,7 @@ RULES = RedFlagRules.from_file(DEFAULT_TERMS_FILE)
         "6 weeks after my laser the skin has gone white in patches",
         "my daughter had laser yesterday and now there is pus on her cheek",
         "it smells bad and there's cloudy liquid coming out of where they did it",
+        "day 3 after co2, my cheeks are red, hot and getting more tender",
     ],
 )
 def test_red_flags_reported_now_trigger(text: str) -> None:
@@ -51,6 +52,9 @@ def test_red_flags_reported_now_trigger(text: str) -> None:
         "does it hurt?",
         "what should i put on my skin after the laser",
         "my toenail has pus in it",
+        "treated yesterday, skin is red and a bit swollen, normal?",
+        "day 5 after my laser and my skin is peeling, is that expected",
+        "i get cold sores a few times a year, do i need to do anything before my laser",
     ],
 )
 def test_general_questions_and_unrelated_problems_do_not_trigger(text: str) -> None:
