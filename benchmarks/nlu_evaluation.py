@@ -45,7 +45,10 @@ def predicted_label(parse_result: Dict[str, Any]) -> str:
     """'faq/<key>' for FAQ answers, otherwise the predicted intent name."""
     intent = (parse_result.get("intent") or {}).get("name") or ""
     if intent == "faq":
-        selected = ((parse_result.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+        # A ResponseSelector without `retrieval_intent` (Rasa's default config)
+        # reports under "default"; utter_faq falls back to it the same way.
+        selectors = parse_result.get("response_selector") or {}
+        selected = (selectors.get("faq") or selectors.get("default") or {}).get("response") or {}
         return selected.get("intent_response_key") or "faq"
     return intent
 

@@ -39,6 +39,17 @@ def test_predicted_label_uses_the_faq_key() -> None:
     assert predicted_label({"intent": {"name": "greet"}}) == "greet"
 
 
+def test_predicted_label_reads_the_default_selector_of_rasa_default_config() -> None:
+    parsed = {
+        "intent": {"name": "faq"},
+        "response_selector": {
+            "all_retrieval_intents": ["faq"],
+            "default": {"response": {"intent_response_key": "faq/hours"}},
+        },
+    }
+    assert predicted_label(parsed) == "faq/hours"
+
+
 def test_folds_spread_every_label() -> None:
     examples = [Example(f"{label}{i}", label) for label in "abc" for i in range(5)]
     folds = stratified_folds(examples, 5)
