@@ -70,6 +70,11 @@ class VerifiedTwilioInput(ConfiguredInputChannel):
     def name(cls) -> str:
         return "twilio"
 
+    def __init__(self, credentials: ChannelCredentials) -> None:
+        super().__init__(credentials)
+        # Built once, not on every inbound message.
+        self.validator = RequestValidator(credentials.twilio_auth_token)
+
     def is_configured(self) -> bool:
         return self.credentials.twilio_configured
 
@@ -77,8 +82,7 @@ class VerifiedTwilioInput(ConfiguredInputChannel):
         signature = request.headers.get(SIGNATURE_HEADER, "")
         params = {key: request.form.get(key) for key in request.form}
         url = public_url(request, self.credentials.twilio_webhook_url)
-        validator = RequestValidator(self.credentials.twilio_auth_token)
-        return bool(signature) and validator.validate(url, params, signature)
+        return bool(signature) and self.validator.validate(url, params, signature)
 
     def add_routes(self, blueprint: Blueprint, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         @blueprint.route("/webhook", methods=["POST"])
