@@ -122,7 +122,9 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
     # The tanh approximation differs from BERT's erf GELU by < 1e-3 here.
-    return 0.5 * x * (1.0 + np.tanh(0.7978845608 * (x + 0.044715 * x**3)))
+    # x * x * x, not x**3: NumPy's float32 power is ~50x slower and was a
+    # fifth of the encoder's time.
+    return 0.5 * x * (1.0 + np.tanh(0.7978845608 * (x + 0.044715 * (x * x * x))))
 
 
 @dataclass(frozen=True)
@@ -192,8 +194,10 @@ class SentenceEncoder:
             mask[row, : len(sequence)] = 1.0
 
         hidden = self.word_embeddings[ids] + self.position_embeddings[:length][None] + self.token_type_embedding
-        hidden = _layer_norm(hidden, *self.embedding_norm)
         batch, _, width = hidden.shape
+        # Tokens of all texts as rows of one matrix: one large matrix product
+        # per weight instead of one small product per text.
+        hidden = _layer_norm(hidden.reshape(batch * length, width), *self.embedding_norm)
         head_width = width // self.heads
         attention_bias = (1.0 - mask)[:, None, None, :] * -1e9
 
@@ -204,13 +208,14 @@ class SentenceEncoder:
             scores = query @ key.transpose(0, 1, 3, 2) / np.sqrt(head_width) + attention_bias
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
-            context = (scores @ value).transpose(0, 2, 1, 3).reshape(batch, length, width)
+            context = (scores @ value).transpose(0, 2, 1, 3).reshape(batch * length, width)
             hidden = _layer_norm(
                 context @ layer.attention_out + layer.attention_out_bias + hidden, *layer.attention_norm
             )
             intermediate = _gelu(hidden @ layer.intermediate + layer.intermediate_bias)
             hidden = _layer_norm(intermediate @ layer.output + layer.output_bias + hidden, *layer.output_norm)
 
+        hidden = hidden.reshape(batch, length, width)
         pooled = (hidden * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
