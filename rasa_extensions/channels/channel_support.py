@@ -13,6 +13,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from rasa_extensions.understanding_cache import reuse_understanding
 from settings import ChannelCredentials, get_settings
 
 _NUMBER_REPLY = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
@@ -58,7 +59,7 @@ class ConfiguredInputChannel(InputChannel, ABC):
             return response.json({"status": "ok"})
 
         blueprint.add_route(health, "/", methods=["GET"])
-        self.add_routes(blueprint, on_new_message)
+        self.add_routes(blueprint, reuse_understanding(on_new_message))
         return blueprint
 
 

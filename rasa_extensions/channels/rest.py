@@ -25,6 +25,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from rasa_extensions.understanding_cache import reuse_understanding
 from settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class ValidatedRestInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = Blueprint(f"{self.name()}_webhook", __name__)
+        on_new_message = reuse_understanding(on_new_message)
 
         @blueprint.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

@@ -13,6 +13,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
+from rasa_extensions.understanding_cache import reuse_understanding
 from settings import get_settings
 
 
@@ -20,7 +21,7 @@ class OriginCheckedSocketIOInput(SocketIOInput):
     """Rasa's Socket.IO channel with the browser origin checked."""
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = super().blueprint(on_new_message)
+        blueprint = super().blueprint(reuse_understanding(on_new_message))
         # Engine.IO reads this on every handshake; requests without an Origin
         # header (servers, apps) are not affected.
         self.sio.eio.cors_allowed_origins = list(get_settings().cors_origins)
