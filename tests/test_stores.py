@@ -8,8 +8,9 @@ from typing import Iterator
 
 import pytest
 from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
+from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_extensions.stores import ConfiguredLockStore, ConfiguredSQLTrackerStore
@@ -66,3 +67,28 @@ async def test_lock_store_uses_redis_when_configured(monkeypatch: pytest.MonkeyP
         assert store.get_lock("visitor-lock-test") is not None
         assert store.red.ping()
     store.delete_lock("visitor-lock-test")
+
+
+async def test_a_stored_conversation_reads_back_exactly_as_rasa_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'conversations.db'}"
+    monkeypatch.setenv("TRACKER_STORE_URL", url)
+    get_settings.cache_clear()
+    events = [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        UserUttered("how much is it?", {"name": "faq", "confidence": 0.9}),
+        SlotSet("visitor_name", "Dana"),
+        BotUttered("Prices start at a consultation.", {"buttons": [{"title": "Book", "payload": "/book"}]}),
+        ActiveLoop("booking_form"),
+        ActionExecuted("action_listen"),
+    ]
+    await ConfiguredSQLTrackerStore(domain=DOMAIN).save(DialogueStateTracker.from_events("v", events, DOMAIN.slots))
+    ours = await ConfiguredSQLTrackerStore(domain=DOMAIN).retrieve("v")
+    rasas = await SQLTrackerStore(domain=DOMAIN, host=url).retrieve("v")
+    assert ours is not None and rasas is not None
+    # Both read the latest session: everything from SessionStarted on.
+    assert list(ours.events) == list(rasas.events) == events[1:]
+    assert ours.current_state() == rasas.current_state()
