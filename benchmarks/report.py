@@ -137,6 +137,7 @@ def write_report(results: Dict[str, Any], directory: Path) -> Path:
         f"Machine: {meta['machine']}. Data: {meta['training_examples']} training examples, "
         f"{meta['holdout_examples']} held-out visitor messages, {meta['folds']}-fold cross-validation."
         + (" **Quick run on a tiny configuration: figures are not meaningful.**" if meta["quick"] else ""),
+        *[f"\n{note}" for note in meta.get("notes", [])],
         "",
         "## Targets",
         *targets_table(results),
@@ -150,6 +151,11 @@ def write_report(results: Dict[str, Any], directory: Path) -> Path:
         *fallback_table(results),
         "",
         "## Speed (REST channel, client on the same machine)",
+        "",
+        "Each visitor sends held-out messages in turn. The one-visitor row sends distinct messages; in the "
+        "busier rows messages repeat, as real visitors' do, and the project answers a message it has already "
+        "understood from its understanding cache (rasa_extensions/understanding_cache.py).",
+        "",
         *speed_table(results),
         "",
         "![latency](latency.png)",

@@ -47,15 +47,20 @@ def write_nlu_file(examples: Sequence[Example], path: Path) -> None:
     path.write_text(yaml.safe_dump({"version": "3.1", "nlu": blocks}, sort_keys=False, allow_unicode=True))
 
 
-def train_nlu(config: Path, examples: Sequence[Example], work_dir: Path, name: str) -> TrainedModel:
-    """Train an NLU-only model on `examples` with `config`; time it."""
+def write_training_data(examples: Sequence[Example], work_dir: Path, name: str) -> Path:
+    """A training-data folder with `examples` and the FAQ answers."""
     data_dir = work_dir / f"{name}-data"
     data_dir.mkdir(parents=True, exist_ok=True)
     write_nlu_file(examples, data_dir / "nlu.yml")
     shutil.copy(FAQ_RESPONSES, data_dir / "responses.yml")
+    return data_dir
+
+
+def train_nlu(config: Path, training_data: Path, work_dir: Path, name: str) -> TrainedModel:
+    """Train an NLU-only model on the data in `training_data` with `config`; time it."""
     started = time.monotonic()
     result = subprocess.run(
-        [RASA, "train", "nlu", "--config", str(config), "--nlu", str(data_dir),
+        [RASA, "train", "nlu", "--config", str(config), "--nlu", str(training_data),
          "--out", str(work_dir), "--fixed-model-name", name],
         cwd=PROJECT_DIR, capture_output=True, text=True,
     )  # fmt: skip
@@ -94,9 +99,9 @@ def tfidf_logistic_regression(train: Sequence[Example], test: Sequence[Example])
     return list(model.predict(test_features))
 
 
-def rasa_holdout(config: Path, train: Sequence[Example], test: Sequence[Example], work_dir: Path, name: str
+def rasa_holdout(config: Path, training_data: Path, test: Sequence[Example], work_dir: Path, name: str
                  ) -> Tuple[Report, TrainedModel]:  # fmt: skip
-    model = train_nlu(config, train, work_dir, name)
+    model = train_nlu(config, training_data, work_dir, name)
     return evaluate_model(model.path, test), model
 
 
@@ -105,8 +110,9 @@ def rasa_cross_validation(config: Path, examples: Sequence[Example], folds: int,
     parts = stratified_folds(examples, folds)
     reports = []
     for index, part in enumerate(parts):
-        train = [e for other, p in enumerate(parts) if other != index for e in p]
-        reports.append(rasa_holdout(config, train, part, work_dir, f"{name}-fold{index}")[0])
+        fold = f"{name}-fold{index}"
+        train = write_training_data([e for other, p in enumerate(parts) if other != index for e in p], work_dir, fold)
+        reports.append(rasa_holdout(config, train, part, work_dir, fold)[0])
     return combine(reports)
 
 

@@ -75,3 +75,20 @@ def test_quick_benchmark_run_writes_a_complete_report(tmp_path: Path) -> None:
     for heading in ("## Targets", "## Understanding", "## Speed", "## Cost"):
         assert heading in text
     assert (report.parent / "accuracy.png").stat().st_size > 0 and (report.parent / "latency.png").stat().st_size > 0
+
+
+def test_cross_validation_is_reused_only_from_a_run_on_the_same_training_data(tmp_path: Path) -> None:
+    from benchmarks.run import reused_cross_validation, training_data_fingerprint
+
+    row = {"holdout_accuracy": 0.9, "cv_accuracy": 0.65, "cv_macro_f1": 0.66}
+    earlier = tmp_path / "results.json"
+    earlier.write_text(json.dumps({"meta": {"training_data_fingerprint": training_data_fingerprint()},
+                                   "understanding": {"rasa_default": row}}))  # fmt: skip
+    assert reused_cross_validation(earlier, "rasa_default") == {"cv_accuracy": 0.65, "cv_macro_f1": 0.66}
+    earlier.write_text(json.dumps({"meta": {"training_data_fingerprint": "other"},
+                                   "understanding": {"rasa_default": row}}))  # fmt: skip
+    with pytest.raises(SystemExit):
+        reused_cross_validation(earlier, "rasa_default")
+    earlier.write_text(json.dumps({"meta": {}, "understanding": {"rasa_default": row}}))
+    with pytest.raises(SystemExit):
+        reused_cross_validation(earlier, "rasa_default")
