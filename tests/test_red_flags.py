@@ -33,6 +33,9 @@ RULES = RedFlagRules.from_file(DEFAULT_TERMS_FILE)
         "my daughter had laser yesterday and now there is pus on her cheek",
         "it smells bad and there's cloudy liquid coming out of where they did it",
         "day 3 after co2, my cheeks are red, hot and getting more tender",
+        # medical_facts.md: any eye pain or injury to the eye is an emergency.
+        "my left eye is sore and watering since the laser",
+        "she can't open her eye properly after her resurfacing",
     ],
 )
 def test_red_flags_reported_now_trigger(text: str) -> None:
@@ -55,6 +58,8 @@ def test_red_flags_reported_now_trigger(text: str) -> None:
         "treated yesterday, skin is red and a bit swollen, normal?",
         "day 5 after my laser and my skin is peeling, is that expected",
         "i get cold sores a few times a year, do i need to do anything before my laser",
+        "do you protect my eyes during the laser?",
+        "my eyes are sensitive to bright light, is the laser ok for me",
     ],
 )
 def test_general_questions_and_unrelated_problems_do_not_trigger(text: str) -> None:
