@@ -18,6 +18,7 @@ import argparse
 import datetime
 import hashlib
 import json
+import math
 import os
 import platform
 import shutil
@@ -68,6 +69,8 @@ def reused_cross_validation(results_file: Path, name: str) -> Dict[str, float]:
     if earlier["meta"].get("training_data_fingerprint") != training_data_fingerprint():
         raise SystemExit(f"{results_file} was measured on other training data; run the full benchmark.")
     row = earlier["understanding"][name]
+    if not math.isfinite(row.get("cv_accuracy", math.nan)):
+        raise SystemExit(f"{results_file} has no cross-validation for {name}; run the full benchmark.")
     return {"cv_accuracy": row["cv_accuracy"], "cv_macro_f1": row["cv_macro_f1"]}
 
 

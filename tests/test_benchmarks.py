@@ -92,3 +92,9 @@ def test_cross_validation_is_reused_only_from_a_run_on_the_same_training_data(tm
     earlier.write_text(json.dumps({"meta": {}, "understanding": {"rasa_default": row}}))
     with pytest.raises(SystemExit):
         reused_cross_validation(earlier, "rasa_default")
+    # A run that did not cross-validate the default has nothing to lend.
+    not_measured = {**row, "cv_accuracy": float("nan")}
+    earlier.write_text(json.dumps({"meta": {"training_data_fingerprint": training_data_fingerprint()},
+                                   "understanding": {"rasa_default": not_measured}}))  # fmt: skip
+    with pytest.raises(SystemExit):
+        reused_cross_validation(earlier, "rasa_default")
