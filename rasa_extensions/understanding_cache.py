@@ -15,7 +15,6 @@ Every channel wraps the `on_new_message` Rasa gives it with
 from __future__ import annotations
 
 import copy
-import logging
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
 
@@ -23,8 +22,6 @@ from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 from sanic.exceptions import SanicException
-
-logger = logging.getLogger(__name__)
 
 CACHED_MESSAGES = 2048
 # Long messages are almost never sent twice word for word; keeping them would
@@ -48,19 +45,20 @@ class UnderstandingCache:
         processor = agent.processor
         assert processor is not None and message.text is not None
         key = (processor.model_metadata.model_id, message.text)
+        # Rasa stores the parse result in the conversation: a kept result is
+        # handed out as a copy, so no conversation changes another's.
         cached = self._results.get(key)
         if cached is not None:
             self._results.move_to_end(key)
             self.hits += 1
-        else:
-            self.misses += 1
-            cached = await processor.parse_message(message)
-            if len(message.text) <= MAX_CACHED_CHARACTERS:
-                self._results[key] = cached
-                if len(self._results) > self.size:
-                    self._results.popitem(last=False)
-        # Rasa stores the parse result in the conversation; each gets its own.
-        return copy.deepcopy(cached)
+            return copy.deepcopy(cached)
+        self.misses += 1
+        parsed = await processor.parse_message(message)
+        if len(message.text) <= MAX_CACHED_CHARACTERS:
+            self._results[key] = copy.deepcopy(parsed)
+            if len(self._results) > self.size:
+                self._results.popitem(last=False)
+        return parsed
 
 
 # One per Rasa worker process.
