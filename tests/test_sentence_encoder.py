@@ -1,0 +1,56 @@
+"""The NumPy sentence encoder behind the SentenceEmbeddingFeaturizer."""
+
+from __future__ import annotations
+
+import mmap
+
+import numpy as np
+import pytest
+
+from rasa_extensions.nlu.sentence_encoder import SafetensorsFile, SentenceEncoder, default_model_dir, shared_encoder
+
+
+@pytest.fixture(scope="module")
+def encoder() -> SentenceEncoder:
+    return shared_encoder()
+
+
+def test_embeddings_are_unit_length_rows(encoder: SentenceEncoder) -> None:
+    embeddings = encoder.encode(["does it hurt?", "Where is the clinic?"])
+    assert embeddings.shape == (2, 384)
+    assert np.allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)
+
+
+def test_paraphrases_are_closer_than_other_questions(encoder: SentenceEncoder) -> None:
+    pain, painful, address = encoder.encode(
+        ["does the laser hurt", "is the treatment painful", "what is the address of the clinic"]
+    )
+    assert pain @ painful > pain @ address + 0.2
+
+
+def test_a_text_embeds_the_same_alone_and_padded_in_a_batch(encoder: SentenceEncoder) -> None:
+    # Padding is masked out: a short text next to a long one must not change.
+    short = "how long is the redness"
+    alone = encoder.encode([short])[0]
+    batched = encoder.encode([short, "can I have fractional laser resurfacing if I took isotretinoin last year?"])[0]
+    assert np.allclose(alone, batched, atol=1e-5)
+
+
+def test_the_word_embedding_table_stays_in_the_mapped_file(encoder: SentenceEncoder) -> None:
+    # The table is a view of the memory-mapped weights file, not a 47 MB copy.
+    table = encoder.word_embeddings
+    assert not table.flags.owndata and not table.flags.writeable
+    owner = table
+    while isinstance(owner, np.ndarray):
+        owner = owner.base
+    assert isinstance(owner, memoryview) and isinstance(owner.obj, mmap.mmap)
+    # Layer weights are copied into the layout the matrix products use.
+    assert encoder.layers[0].intermediate.flags.owndata
+
+
+def test_mapped_tensors_match_the_file_after_pages_are_released() -> None:
+    weights = SafetensorsFile(default_model_dir() / "model.safetensors")
+    before = np.array(weights.tensors["embeddings.word_embeddings.weight"][1000:1010])
+    weights.release_pages()
+    assert np.array_equal(weights.tensors["embeddings.word_embeddings.weight"][1000:1010], before)
+    assert all(tensor.dtype == np.float32 for tensor in weights.tensors.values())
