@@ -48,6 +48,19 @@ async def test_conversations_persist_in_sqlite_by_default(tmp_path: Path, monkey
     assert (tmp_path / "nested" / "conversations.db").exists()
 
 
+async def test_sqlite_conversations_use_the_write_ahead_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    database = tmp_path / "conversations.db"
+    restored = await round_trip(f"sqlite:///{database}", monkeypatch)
+    assert restored.latest_message.text == "does it hurt?"
+    store = ConfiguredSQLTrackerStore(domain=DOMAIN)
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
 async def test_conversations_persist_in_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
     with postgres_database() as url:
         restored = await round_trip(url, monkeypatch)
