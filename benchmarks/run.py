@@ -23,7 +23,6 @@ import os
 import platform
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -42,10 +41,10 @@ from benchmarks.understanding import (
     tfidf_logistic_regression,
     write_training_data,
 )
+from rasa_extensions.uncached_training import command
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 REPORTS_DIR = PROJECT_DIR / "benchmarks" / "reports"
-RASA = str(Path(sys.executable).parent / "rasa")
 CONFIGS = {
     "project": PROJECT_DIR / "config.yml",
     "rasa_default": PROJECT_DIR / "benchmarks" / "configs" / "rasa_default.yml",
@@ -125,7 +124,7 @@ def train_full_model(config: Path, work_dir: Path, name: str, finetune: bool) ->
     def train(extra: List[str], model_name: str) -> Tuple[Path, float]:
         started = time.monotonic()
         result = subprocess.run(
-            [RASA, "train", "--config", str(config), "--out", str(work_dir), "--fixed-model-name", model_name, *extra],
+            command("train", "--config", str(config), "--out", str(work_dir), "--fixed-model-name", model_name, *extra),
             cwd=PROJECT_DIR, capture_output=True, text=True,
         )  # fmt: skip
         path = work_dir / f"{model_name}.tar.gz"
@@ -133,8 +132,6 @@ def train_full_model(config: Path, work_dir: Path, name: str, finetune: bool) ->
             raise RuntimeError(f"training {model_name} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
         return path, time.monotonic() - started
 
-    # Rasa's cache would make a second training of the same data look instant.
-    shutil.rmtree(PROJECT_DIR / ".rasa" / "cache", ignore_errors=True)
     model, seconds = train([], name)
     finetune_seconds = float("nan")
     if finetune:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 import shutil
 import subprocess
-import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -23,9 +22,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from benchmarks.nlu_evaluation import Example, Report, combine, evaluate_model
+from rasa_extensions.uncached_training import command
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-RASA = str(Path(sys.executable).parent / "rasa")
 FAQ_RESPONSES = PROJECT_DIR / "data" / "responses" / "faq.yml"
 
 
@@ -60,8 +59,8 @@ def train_nlu(config: Path, training_data: Path, work_dir: Path, name: str) -> T
     """Train an NLU-only model on the data in `training_data` with `config`; time it."""
     started = time.monotonic()
     result = subprocess.run(
-        [RASA, "train", "nlu", "--config", str(config), "--nlu", str(training_data),
-         "--out", str(work_dir), "--fixed-model-name", name],
+        command("train", "nlu", "--config", str(config), "--nlu", str(training_data),
+                "--out", str(work_dir), "--fixed-model-name", name),
         cwd=PROJECT_DIR, capture_output=True, text=True,
     )  # fmt: skip
     seconds = time.monotonic() - started

@@ -74,13 +74,14 @@ def prune_old_models(keep: Path) -> None:
 def train(model_path: Path) -> None:
     name = model_path.name.removesuffix(".tar.gz")
     started = time.monotonic()
-    command = [
-        sys.executable, "-m", "rasa", "train",
+    # Rasa's command line without its training cache (the module says why).
+    training_command = [
+        sys.executable, "-m", "rasa_extensions.uncached_training", "train",
         "--fixed-model-name", name,
         "--out", str(MODELS_DIR),
     ]  # fmt: skip
     # Rasa's progress output goes to stderr so stdout carries only the path.
-    result = subprocess.run(command, cwd=PROJECT_DIR, stdout=sys.stderr)
+    result = subprocess.run(training_command, cwd=PROJECT_DIR, stdout=sys.stderr)
     if result.returncode != 0 or not model_path.exists():
         sys.exit(f"Training failed (exit code {result.returncode}).")
     print(f"Trained {model_path.name} in {time.monotonic() - started:.0f} s", file=sys.stderr)

@@ -62,10 +62,15 @@ def test_percentiles() -> None:
 
 
 @pytest.mark.timeout(1500)
-def test_quick_benchmark_run_writes_a_complete_report(tmp_path: Path) -> None:
+def test_quick_benchmark_run_writes_a_complete_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from benchmarks.run import main
 
+    # Every training goes through rasa_extensions.uncached_training: Rasa's
+    # training cache (here, where Rasa would put it) is never created.
+    rasa_cache = tmp_path / "rasa-cache"
+    monkeypatch.setenv("RASA_CACHE_DIRECTORY", str(rasa_cache))
     report = main(["--quick", "--out", str(tmp_path / "report")])
+    assert not rasa_cache.exists()
     results = json.loads((report.parent / "results.json").read_text())
     assert set(results["understanding"]) == {"project", "rasa_default", "tfidf_lr"}
     assert set(results["speed"]) == {"project", "project_2_workers", "rasa_default", "floor"}
