@@ -10,12 +10,21 @@ The dialogue part of every turn still runs as usual.
 
 Every channel wraps the `on_new_message` Rasa gives it with
 `reuse_understanding` (rasa_extensions/channels/).
+
+A message not in the cache is parsed on a thread of its own, not on the
+server's event loop: the sentence encoder and TensorFlow release the
+interpreter while they compute, so one visitor's message is understood on
+one core while the loop answers others (reads and saves conversations, runs
+the RulePolicy) on the other. Parses still run one at a time, in order.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import threading
 from collections import OrderedDict
+from functools import cached_property
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
 
 from rasa.core.agent import Agent
@@ -40,6 +49,14 @@ class UnderstandingCache:
         self.hits = 0
         self.misses = 0
 
+    @cached_property
+    def _parsing_loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop of the thread that parses messages (started on first use,
+        so in each Sanic worker process, after it has forked)."""
+        loop = asyncio.new_event_loop()
+        threading.Thread(target=loop.run_forever, name="understanding", daemon=True).start()
+        return loop
+
     async def parse(self, agent: Agent, message: UserMessage) -> ParseData:
         """The message's parse result, from the cache or from the model."""
         processor = agent.processor
@@ -53,7 +70,8 @@ class UnderstandingCache:
             self.hits += 1
             return copy.deepcopy(cached)
         self.misses += 1
-        parsed = await processor.parse_message(message)
+        parsing = asyncio.run_coroutine_threadsafe(processor.parse_message(message), self._parsing_loop)
+        parsed = await asyncio.wrap_future(parsing)
         if len(message.text) <= MAX_CACHED_CHARACTERS:
             self._results[key] = copy.deepcopy(parsed)
             if len(self._results) > self.size:

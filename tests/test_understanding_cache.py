@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
@@ -83,3 +84,26 @@ def test_channels_hand_rasa_the_parse_result_with_the_message(
         asyncio.run(handle(UserMessage("is the laser painful?", sender_id="visitor")))
     assert [message.parse_data for message in received] == [model_parse(agent, "is the laser painful?")] * 2
     assert understanding_cache._cache.hits == 1
+
+
+def test_messages_are_parsed_off_the_event_loop_and_match_sequential_parses(
+    agent: Agent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert agent.processor is not None
+    parse_message = agent.processor.parse_message
+    threads: List[str] = []
+
+    async def recording_parse(message: UserMessage) -> Dict[str, Any]:
+        threads.append(threading.current_thread().name)
+        return await parse_message(message)
+
+    monkeypatch.setattr(agent.processor, "parse_message", recording_parse)
+    texts = ["does it hurt?", "how long is the redness?", "where are you?", "hi", "what does it cost?"] * 2
+    cache = UnderstandingCache()
+
+    async def visitors_at_once() -> List[Dict[str, Any]]:
+        return await asyncio.gather(*(cache.parse(agent, UserMessage(text)) for text in texts))
+
+    at_once = asyncio.run(visitors_at_once())
+    assert threads and set(threads) == {"understanding"}
+    assert at_once == [model_parse(agent, text) for text in texts]
