@@ -59,7 +59,7 @@ def speed_table(results: Dict[str, Any]) -> List[str]:
 def cost_table(results: Dict[str, Any]) -> List[str]:
     lines = table_header(
         "Pipeline", "Full training s", "Fine-tune s", "Model MB", "Start-up until first answer s",
-        "RSS after start MB", "RSS after load MB",
+        "RSS after start MiB", "RSS after load MiB",
     )  # fmt: skip
     for name, row in results["cost"].items():
         finetune = _fmt(row.get("finetune_seconds", float("nan")), 1)

@@ -180,7 +180,8 @@ def targets(results: Dict[str, Any]) -> List[Dict[str, Any]]:
          saturation["project"] >= 1.5 * saturation["rasa_default"]),
         ("full training < 2 min", f"{train_s:.0f} s", train_s < 120),
         ("start-up < 20 s", f"{startup_s:.1f} s", startup_s < 20),
-        ("memory < 1.2 GB", f"{memory_mb:.0f} MB", memory_mb < 1200),
+        # RSS is read in MiB; 1,200 MiB is 1.17 GiB (1.26 GB in decimal units).
+        ("memory < 1.2 GB (RSS under 1,200 MiB)", f"{memory_mb:.0f} MiB", memory_mb < 1200),
     ]  # fmt: skip
     return [{"target": t, "measured": m if isinstance(m, str) else f"{m:.3f}", "met": bool(ok)} for t, m, ok in rows]
 

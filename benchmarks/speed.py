@@ -88,7 +88,7 @@ def run_load(url: str, conversations: int, messages_each: int, texts: Sequence[s
 
 
 def rss_megabytes(pid: int) -> float:
-    """Resident memory of a process and its children (Sanic workers), in MB."""
+    """Resident memory of a process and its children (Sanic workers), in MiB."""
     total_kb = 0
     for process in [pid, *_children(pid)]:
         try:
