@@ -38,8 +38,10 @@ class SafetensorsFile:
     operating system a page at a time as they are used.
 
     Mapping instead of reading keeps loading from leaving a 90 MB copy behind
-    and lets the 47 MB word-embedding table cost memory only for the rows
-    visitors' words use (benchmarks/README.md, memory).
+    and lets the 47 MB word-embedding table cost memory only for the parts
+    visitors' words touch. The kernel maps a block of about 1 MB around each
+    row used, so a long-running server may come to hold most of the table,
+    never more (benchmarks/README.md).
     """
 
     def __init__(self, path: Path) -> None:
@@ -47,8 +49,7 @@ class SafetensorsFile:
             header_size = struct.unpack("<Q", handle.read(8))[0]
             header = json.loads(handle.read(header_size))
             self._mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        # Tensors left mapped are used a few rows at a time: map only the
-        # page that is used, not its neighbours.
+        # Tensors left mapped are used a few rows at a time: no read-ahead.
         self._mapped.madvise(mmap.MADV_RANDOM)
         self.tensors: Dict[str, np.ndarray] = {}
         for name, spec in header.items():
