@@ -65,13 +65,15 @@ def use_write_ahead_log(engine: Engine) -> None:
     their own outbox, which keeps SQLite's full flush.
     """
 
+    # SQLite opens a connection per session here (SQLAlchemy's NullPool), so
+    # only what lasts a connection is set on each one; the journal mode is
+    # kept in the file and set once.
     @event.listens_for(engine, "connect")
-    def _configure(connection: Any, _record: Any) -> None:
-        cursor = connection.cursor()
-        # journal_mode is stored in the file; synchronous is per connection.
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
+    def _synchronous_normal(connection: Any, _record: Any) -> None:
+        connection.execute("PRAGMA synchronous=NORMAL")
+
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA journal_mode=WAL")
 
 
 class ConfiguredSQLTrackerStore(SQLTrackerStore):
