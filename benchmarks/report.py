@@ -44,12 +44,20 @@ def accuracy_table(results: Dict[str, Any]) -> List[str]:
     return lines
 
 
+def pace(load: Dict[str, Any]) -> str:
+    pause = load.get("pause_s", 0.0)
+    return f"{0.5 * pause:g}-{1.5 * pause:g} s pauses" if pause else "back to back"
+
+
 def speed_table(results: Dict[str, Any]) -> List[str]:
-    lines = table_header("Server", "Visitors at once", "Messages", "p50 ms", "p95 ms", "p99 ms", "Messages/s", "Errors")
+    lines = table_header(
+        "Server", "Visitors at once", "Pace", "Messages", "p50 ms", "p95 ms", "p99 ms", "Messages/s", "Errors"
+    )
     for name, loads in results["speed"].items():
         for load in loads:
             lines.append(
-                f"| {LABELS[name]} | {load['conversations']} | {load['messages']} | {_fmt(load['p50_ms'], 1)} | "
+                f"| {LABELS[name]} | {load['conversations']} | {pace(load)} | {load['messages']} | "
+                f"{_fmt(load['p50_ms'], 1)} | "
                 f"{_fmt(load['p95_ms'], 1)} | {_fmt(load['p99_ms'], 1)} | {_fmt(load['throughput_per_s'], 1)} | "
                 f"{load['errors']} |"
             )
@@ -108,17 +116,23 @@ def plot_accuracy(results: Dict[str, Any], path: Path) -> None:
 def plot_latency(results: Dict[str, Any], path: Path) -> None:
     figure, axis = plt.subplots(figsize=(7, 3.5))
     for name, loads in results["speed"].items():
-        axis.plot(
-            [load["conversations"] for load in loads],
-            [load["p99_ms"] for load in loads],
-            marker="o",
-            label=LABELS[name],
-        )
+        back_to_back = [load for load in loads if not load.get("pause_s")]
+        # The one-visitor row starts both lines.
+        paced = back_to_back[:1] + [load for load in loads if load.get("pause_s")]
+        for series, style in ((back_to_back, "-"), (paced, ":")):
+            if len(series) > 1:
+                axis.plot(
+                    [load["conversations"] for load in series],
+                    [load["p99_ms"] for load in series],
+                    style,
+                    marker="o",
+                    label=f"{LABELS[name]}, {pace(series[-1])}",
+                )
     axis.set_xscale("log")
     axis.set_yscale("log")
     axis.set_xlabel("visitors at once")
     axis.set_ylabel("p99 latency (ms)")
-    axis.legend()
+    axis.legend(fontsize="small")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
@@ -152,9 +166,11 @@ def write_report(results: Dict[str, Any], directory: Path) -> Path:
         "",
         "## Speed (REST channel, client on the same machine)",
         "",
-        "Each visitor sends held-out messages in turn. The one-visitor row sends distinct messages; in the "
-        "busier rows messages repeat, as real visitors' do, and the project answers a message it has already "
-        "understood from its understanding cache (rasa_extensions/understanding_cache.py).",
+        "Each visitor sends held-out messages in turn, either back to back (a stress test: the server is never "
+        "idle and latency is mostly queueing) or at a person's pace, pausing between messages. The one-visitor "
+        "row sends distinct messages; in the busier rows messages repeat, as real visitors' do, and the project "
+        "answers a message it has already understood from its understanding cache "
+        "(rasa_extensions/understanding_cache.py).",
         "",
         *speed_table(results),
         "",

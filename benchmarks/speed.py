@@ -4,11 +4,17 @@ Messages go through the REST channel of a real Rasa server (with the real
 action server), from an asyncio HTTP client on the same machine. The floor is
 a bare Sanic endpoint doing no work, served and loaded the same way, so the
 report shows how far above plain HTTP each message is.
+
+Visitors either send their messages back to back (a stress test: the server
+is never idle, so latency is mostly queueing) or at a person's pace, pausing
+between messages as someone does who reads an answer and types the next
+question (`VISITOR_PAUSE_SECONDS`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import statistics
 import subprocess
 import sys
@@ -24,6 +30,10 @@ import aiohttp
 from tests.support.servers import AssistantServers, free_port, start_assistant, wait_until_up
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+# A paced visitor waits 2-6 s (uniformly) before each message: quicker than
+# reading a 2-4 sentence answer and typing a question, so the load is, if
+# anything, heavier than real visitors'.
+VISITOR_PAUSE_SECONDS = 4.0
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -40,6 +50,7 @@ class LoadResult:
     latencies_ms: List[float]
     wall_seconds: float
     errors: int = 0
+    pause_seconds: float = 0.0
 
     @property
     def throughput(self) -> float:
@@ -48,6 +59,7 @@ class LoadResult:
     def summary(self) -> Dict[str, float]:
         return {
             "conversations": self.conversations,
+            "pause_s": self.pause_seconds,
             "messages": len(self.latencies_ms),
             "errors": self.errors,
             "p50_ms": percentile(self.latencies_ms, 0.50),
@@ -58,7 +70,9 @@ class LoadResult:
         }
 
 
-async def _load(url: str, conversations: int, messages_each: int, texts: Sequence[str]) -> LoadResult:
+async def _load(
+    url: str, conversations: int, messages_each: int, texts: Sequence[str], pause_seconds: float
+) -> LoadResult:
     latencies: List[float] = []
     errors = 0
     timeout = aiohttp.ClientTimeout(total=120)
@@ -67,8 +81,13 @@ async def _load(url: str, conversations: int, messages_each: int, texts: Sequenc
         async def visitor(number: int) -> None:
             nonlocal errors
             sender = f"bench-{uuid.uuid4().hex}"
+            # Seeded per visitor: the same pauses in every run.
+            pauses = random.Random(number)
             for step in range(messages_each):
                 text = texts[(number * messages_each + step) % len(texts)]
+                if pause_seconds:
+                    # Also before the first message: visitors arrive spread out.
+                    await asyncio.sleep(pauses.uniform(0.5 * pause_seconds, 1.5 * pause_seconds))
                 started = time.perf_counter()
                 async with session.post(url, json={"sender": sender, "message": text}) as response:
                     await response.read()
@@ -79,12 +98,15 @@ async def _load(url: str, conversations: int, messages_each: int, texts: Sequenc
         started = time.perf_counter()
         await asyncio.gather(*(visitor(number) for number in range(conversations)))
         wall = time.perf_counter() - started
-    return LoadResult(conversations, latencies, wall, errors)
+    return LoadResult(conversations, latencies, wall, errors, pause_seconds)
 
 
-def run_load(url: str, conversations: int, messages_each: int, texts: Sequence[str]) -> LoadResult:
-    """`conversations` visitors at once, each sending `messages_each` messages in turn."""
-    return asyncio.run(_load(url, conversations, messages_each, texts))
+def run_load(
+    url: str, conversations: int, messages_each: int, texts: Sequence[str], pause_seconds: float = 0.0
+) -> LoadResult:
+    """`conversations` visitors at once, each sending `messages_each` messages
+    in turn, back to back or with pauses of about `pause_seconds`."""
+    return asyncio.run(_load(url, conversations, messages_each, texts, pause_seconds))
 
 
 def rss_megabytes(pid: int) -> float:

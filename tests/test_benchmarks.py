@@ -75,6 +75,9 @@ def test_quick_benchmark_run_writes_a_complete_report(tmp_path: Path, monkeypatc
     assert set(results["understanding"]) == {"project", "rasa_default", "tfidf_lr"}
     assert set(results["speed"]) == {"project", "project_2_workers", "rasa_default", "floor"}
     assert all(load["errors"] == 0 and load["messages"] > 0 for loads in results["speed"].values() for load in loads)
+    # Both servers are also loaded at a person's pace; the HTTP floor only back to back.
+    paced = {name for name, loads in results["speed"].items() if any(load["pause_s"] for load in loads)}
+    assert paced == {"project", "project_2_workers", "rasa_default"}
     assert {row["target"] for row in results["targets"]} >= {"urgent-symptom recall = 1.0", "start-up < 20 s"}
     text = report.read_text()
     for heading in ("## Targets", "## Understanding", "## Speed", "## Cost"):
