@@ -1,0 +1,1 @@
+"""Custom dialogue policies referenced from config.yml."""
