@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
+from rasa.core.processor import MessageProcessor
 from sanic import Sanic
 
 from rasa_extensions import understanding_cache
+from rasa_extensions.nlu import sentence_embedding_featurizer
 from rasa_extensions.understanding_cache import MAX_CACHED_CHARACTERS, UnderstandingCache, reuse_understanding
 
 
@@ -21,12 +24,19 @@ def agent(model_path: Path) -> Agent:
     return Agent.load(str(model_path))
 
 
+def rasa_parse_message(agent: Agent) -> Any:
+    """Rasa's own parse_message of the agent's processor (never the cached one)."""
+    assert agent.processor is not None
+    return functools.partial(MessageProcessor.parse_message, agent.processor)
+
+
 def parse(cache: UnderstandingCache, agent: Agent, text: str) -> Dict[str, Any]:
-    return asyncio.run(cache.parse(agent, UserMessage(text)))
+    assert agent.processor is not None
+    return asyncio.run(cache.parse(agent.processor, rasa_parse_message(agent), UserMessage(text)))
 
 
 def model_parse(agent: Agent, text: str) -> Dict[str, Any]:
-    return asyncio.run(agent.parse_message(text))
+    return asyncio.run(rasa_parse_message(agent)(UserMessage(text)))
 
 
 def test_a_repeated_message_is_understood_once_and_the_same_way(agent: Agent) -> None:
@@ -70,39 +80,60 @@ def rasa_app(agent: Agent) -> Iterator[Sanic]:
     Sanic._app_registry.pop(app.name, None)
 
 
-def test_channels_hand_rasa_the_parse_result_with_the_message(
+def test_channels_have_rasa_parse_through_the_cache_with_the_embedding_started(
     rasa_app: Sanic, agent: Agent, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(understanding_cache, "_cache", UnderstandingCache())
-    received: List[UserMessage] = []
+    assert agent.processor is not None
+    # Undone after the test: the agent is shared with the other tests.
+    monkeypatch.setattr(agent.processor, "parse_message", agent.processor.parse_message)
+    prefetched: List[str] = []
+    monkeypatch.setattr(understanding_cache, "prefetch_embedding", prefetched.append)
+    parsed: List[Dict[str, Any]] = []
 
     async def on_new_message(message: UserMessage) -> None:
-        received.append(message)
+        # What Rasa does with a message after reading the conversation.
+        assert agent.processor is not None
+        parsed.append(await agent.processor.parse_message(message, None))
 
     handle = reuse_understanding(on_new_message)
     for _ in range(2):
         asyncio.run(handle(UserMessage("is the laser painful?", sender_id="visitor")))
-    assert [message.parse_data for message in received] == [model_parse(agent, "is the laser painful?")] * 2
-    assert understanding_cache._cache.hits == 1
+    assert parsed == [model_parse(agent, "is the laser painful?")] * 2
+    assert (understanding_cache._cache.misses, understanding_cache._cache.hits) == (1, 1)
+    assert prefetched == ["is the laser painful?"] * 2
 
 
-def test_messages_are_parsed_off_the_event_loop_and_match_sequential_parses(
-    agent: Agent, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_prefetched_embedding_is_the_one_the_pipeline_uses(agent: Agent) -> None:
+    cache = sentence_embedding_featurizer._serving_cache
+    assert cache is not None  # the agent's model has the featurizer
+    text = "could the laser leave me with darker patches on my brown skin"
+    sentence_embedding_featurizer.prefetch_embedding(text)
+    future = cache.prefetch(text)
+    assert future is cache.prefetch(text)  # started once, shared
+    assert parse(UnderstandingCache(), agent, text) == model_parse(agent, text)
+    assert future.done() and (future.result() == cache.encoder.encode([text])[0]).all()
+    # Button payloads are not embedded ahead.
+    sentence_embedding_featurizer.prefetch_embedding("/book_appointment")
+    assert "/book_appointment" not in cache._embeddings
+
+
+def test_messages_are_parsed_off_the_event_loop_and_match_sequential_parses(agent: Agent) -> None:
     assert agent.processor is not None
-    parse_message = agent.processor.parse_message
+    parse_message = rasa_parse_message(agent)
     threads: List[str] = []
 
-    async def recording_parse(message: UserMessage) -> Dict[str, Any]:
+    async def recording_parse(message: UserMessage, tracker: Optional[Any], only_output: bool) -> Dict[str, Any]:
         threads.append(threading.current_thread().name)
-        return await parse_message(message)
+        return await parse_message(message, tracker, only_output)
 
-    monkeypatch.setattr(agent.processor, "parse_message", recording_parse)
     texts = ["does it hurt?", "how long is the redness?", "where are you?", "hi", "what does it cost?"] * 2
     cache = UnderstandingCache()
 
     async def visitors_at_once() -> List[Dict[str, Any]]:
-        return await asyncio.gather(*(cache.parse(agent, UserMessage(text)) for text in texts))
+        return await asyncio.gather(
+            *(cache.parse(agent.processor, recording_parse, UserMessage(text)) for text in texts)  # type: ignore[arg-type]
+        )
 
     at_once = asyncio.run(visitors_at_once())
     assert threads and set(threads) == {"understanding"}
