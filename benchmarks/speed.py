@@ -8,7 +8,10 @@ report shows how far above plain HTTP each message is.
 Visitors either send their messages back to back (a stress test: the server
 is never idle, so latency is mostly queueing) or at a person's pace, pausing
 between messages as someone does who reads an answer and types the next
-question (`VISITOR_PAUSE_SECONDS`).
+question (`VISITOR_PAUSE_SECONDS`). A visitor's conversation is
+`CONVERSATION_MESSAGES` long; one who sends more starts a new conversation,
+so a row measures conversations of a realistic length, whose dialogue path
+one misunderstood message cannot set for all the others.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 # reading a 2-4 sentence answer and typing a question, so the load is, if
 # anything, heavier than real visitors'.
 VISITOR_PAUSE_SECONDS = 4.0
+# Visitors' conversations with an FAQ assistant are short; 10 messages is a long one.
+CONVERSATION_MESSAGES = 10
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -80,10 +85,11 @@ async def _load(
 
         async def visitor(number: int) -> None:
             nonlocal errors
-            sender = f"bench-{uuid.uuid4().hex}"
             # Seeded per visitor: the same pauses in every run.
             pauses = random.Random(number)
             for step in range(messages_each):
+                if step % CONVERSATION_MESSAGES == 0:
+                    sender = f"bench-{uuid.uuid4().hex}"
                 text = texts[(number * messages_each + step) % len(texts)]
                 if pause_seconds:
                     # Also before the first message: visitors arrive spread out.
@@ -105,7 +111,8 @@ def run_load(
     url: str, conversations: int, messages_each: int, texts: Sequence[str], pause_seconds: float = 0.0
 ) -> LoadResult:
     """`conversations` visitors at once, each sending `messages_each` messages
-    in turn, back to back or with pauses of about `pause_seconds`."""
+    in turn (in conversations of `CONVERSATION_MESSAGES`), back to back or with
+    pauses of about `pause_seconds`."""
     return asyncio.run(_load(url, conversations, messages_each, texts, pause_seconds))
 
 
