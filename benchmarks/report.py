@@ -115,7 +115,7 @@ def plot_accuracy(results: Dict[str, Any], path: Path) -> None:
 
 def plot_latency(results: Dict[str, Any], path: Path) -> None:
     figure, axis = plt.subplots(figsize=(7, 3.5))
-    for name, loads in results["speed"].items():
+    for index, (name, loads) in enumerate(results["speed"].items()):
         back_to_back = [load for load in loads if not load.get("pause_s")]
         # The one-visitor row starts both lines.
         paced = back_to_back[:1] + [load for load in loads if load.get("pause_s")]
@@ -125,6 +125,7 @@ def plot_latency(results: Dict[str, Any], path: Path) -> None:
                     [load["conversations"] for load in series],
                     [load["p99_ms"] for load in series],
                     style,
+                    color=f"C{index}",  # one colour per server, dotted when paced
                     marker="o",
                     label=f"{LABELS[name]}, {pace(series[-1])}",
                 )
