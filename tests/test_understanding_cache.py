@@ -138,3 +138,20 @@ def test_messages_are_parsed_off_the_event_loop_and_match_sequential_parses(agen
     at_once = asyncio.run(visitors_at_once())
     assert threads and set(threads) == {"understanding"}
     assert at_once == [model_parse(agent, text) for text in texts]
+
+
+def test_a_failed_embedding_is_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = sentence_embedding_featurizer.EmbeddingCache(sentence_embedding_featurizer.shared_encoder())
+    calls: List[str] = []
+
+    def encode_once_failing(texts: List[str]) -> Any:
+        calls.append(texts[0])
+        if len(calls) == 1:
+            raise MemoryError("simulated")
+        return cache.encoder.__class__.encode(cache.encoder, texts)
+
+    monkeypatch.setattr(cache.encoder, "encode", encode_once_failing)
+    with pytest.raises(MemoryError):
+        cache.embedding("does it hurt?")
+    assert cache.embedding("does it hurt?").shape == (384,)
+    assert calls == ["does it hurt?"] * 2

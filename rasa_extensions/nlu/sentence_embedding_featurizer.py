@@ -71,7 +71,15 @@ class EmbeddingCache:
             return future
 
     def embedding(self, text: str) -> np.ndarray:
-        return self.prefetch(text).result()
+        future = self.prefetch(text)
+        try:
+            return future.result()
+        except Exception:
+            # Not kept: the next message with this text tries again.
+            with self._lock:
+                if self._embeddings.get(text) is future:
+                    del self._embeddings[text]
+            raise
 
 
 # The cache of the model this process serves (None until a model with the
