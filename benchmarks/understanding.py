@@ -22,7 +22,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from benchmarks.nlu_evaluation import Example, Report, combine, evaluate_model
-from rasa_extensions.uncached_training import command
+from rasa_extensions.rasa_command import command
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 FAQ_RESPONSES = PROJECT_DIR / "data" / "responses" / "faq.yml"

@@ -54,8 +54,9 @@ else
   say "note: Rasa's HTTP API is open (no RASA_AUTH_TOKEN); set one before exposing this server."
 fi
 say "starting the Rasa server on port $RASA_PORT (log: var/logs/rasa.log)"
+# Rasa's own `rasa run`, through the project's launcher (it says why).
 # shellcheck disable=SC2086
-rasa run --model "$MODEL_PATH" --port "$RASA_PORT" --enable-api "${API_AUTH[@]}" \
+python -m rasa_extensions.rasa_command run --model "$MODEL_PATH" --port "$RASA_PORT" --enable-api "${API_AUTH[@]}" \
   --cors ${CORS_ORIGINS//,/ } --credentials credentials.yml --endpoints endpoints.yml \
   >var/logs/rasa.log 2>&1 &
 PIDS+=($!)

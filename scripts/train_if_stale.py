@@ -76,7 +76,7 @@ def train(model_path: Path) -> None:
     started = time.monotonic()
     # Rasa's command line without its training cache (the module says why).
     training_command = [
-        sys.executable, "-m", "rasa_extensions.uncached_training", "train",
+        sys.executable, "-m", "rasa_extensions.rasa_command", "train",
         "--fixed-model-name", name,
         "--out", str(MODELS_DIR),
     ]  # fmt: skip

@@ -65,7 +65,7 @@ def test_percentiles() -> None:
 def test_quick_benchmark_run_writes_a_complete_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from benchmarks.run import main
 
-    # Every training goes through rasa_extensions.uncached_training: Rasa's
+    # Every training goes through rasa_extensions.rasa_command: Rasa's
     # training cache (here, where Rasa would put it) is never created.
     rasa_cache = tmp_path / "rasa-cache"
     monkeypatch.setenv("RASA_CACHE_DIRECTORY", str(rasa_cache))

@@ -1,8 +1,9 @@
 """Start the real action server and Rasa server as subprocesses on free ports.
 
 Used by the tests and the benchmarks, so both exercise exactly what
-`make run` starts: `python -m actions.server` and `rasa run` with the
-project's credentials.yml and endpoints.yml.
+`make run` starts: `python -m actions.server` and `rasa run` (through
+rasa_extensions/rasa_command.py) with the project's credentials.yml and
+endpoints.yml.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional
 
+from rasa_extensions.rasa_command import command as rasa_command
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-BIN_DIR = Path(sys.executable).parent
 
 
 def free_port() -> int:
@@ -161,8 +163,7 @@ def start_assistant(
     rasa = ManagedProcess(
         name="Rasa server",
         command=[
-            str(BIN_DIR / "rasa"),
-            "run",
+            *rasa_command("run"),
             "--model",
             str(model_path),
             "--port",

@@ -1,0 +1,92 @@
+"""Rasa's own command line, started the way this project runs it.
+
+    python -m rasa_extensions.rasa_command run [rasa run options]
+    python -m rasa_extensions.rasa_command train [rasa train options]
+
+Two changes, both measured (benchmarks/README.md), nothing else:
+
+- JAX is not imported. TensorFlow 2.12 imports it, when installed, only to
+  convert JAX models to TensorFlow Lite (`tensorflow/lite/python/util.py`,
+  inside `try: ... except ImportError`), and pip installs it because
+  TensorFlow's package lists it. Neither the server nor training converts
+  anything; importing it cost each process about 100 MiB of memory and
+  0.3 s. Marking it absent in `sys.modules` makes that import fail as if
+  JAX were not installed, so TensorFlow takes its own fallback.
+- `train` runs without Rasa's training cache. After training each
+  component, Rasa 3.6 fingerprints the component's output (every token and
+  feature of every training example) and stores it in `.rasa/cache`, so
+  that a later training on the same inputs can skip that component. For
+  this assistant the fingerprints alone were a quarter of a full training,
+  and the cache could only help a training whose NLU data had not changed,
+  while staff retrain after editing FAQs. The cache is disabled
+  (RASA_MAX_CACHE_SIZE=0, Rasa's documented switch) and the hook that
+  computes and stores the fingerprints is replaced by one that does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Dict, List
+
+# These parts of Rasa do not import TensorFlow, so JAX can still be skipped
+# after they are loaded (tests/test_rasa_command.py checks it is).
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.training import graph_trainer
+from rasa.engine.training.hooks import TrainingHook
+
+MODULE = "rasa_extensions.rasa_command"
+UNUSED_OPTIONAL_IMPORTS = ("jax",)
+
+
+def command(*arguments: str) -> List[str]:
+    """The command line that runs `rasa <arguments>` through this module."""
+    return [sys.executable, "-m", MODULE, *arguments]
+
+
+def skip_unused_optional_imports() -> None:
+    """Make `import jax` raise ImportError in this process (before TensorFlow loads)."""
+    for name in UNUSED_OPTIONAL_IMPORTS:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
+
+
+class NoCacheTrainingHook(TrainingHook):
+    """Rasa's caching hook, minus the fingerprints and copies it would store."""
+
+    def on_before_node(
+        self,
+        node_name: str,
+        execution_context: ExecutionContext,
+        config: Dict[str, Any],
+        received_inputs: Dict[str, Any],
+    ) -> Dict:
+        return {}
+
+    def on_after_node(
+        self,
+        node_name: str,
+        execution_context: ExecutionContext,
+        config: Dict[str, Any],
+        output: Any,
+        input_hook_data: Dict,
+    ) -> None:
+        return None
+
+
+def switch_off_training_cache() -> None:
+    os.environ["RASA_MAX_CACHE_SIZE"] = "0"
+    graph_trainer.TrainingHook = NoCacheTrainingHook  # type: ignore[misc]
+
+
+def main() -> None:
+    skip_unused_optional_imports()
+    if len(sys.argv) > 1 and sys.argv[1] == "train":
+        switch_off_training_cache()
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv[0] = "rasa"
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
