@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
-import mmap
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from rasa_extensions.nlu.sentence_encoder import SafetensorsFile, SentenceEncoder, default_model_dir, shared_encoder
+from rasa_extensions.nlu.sentence_encoder import (
+    FileRows,
+    SafetensorsFile,
+    SentenceEncoder,
+    default_model_dir,
+    shared_encoder,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -48,14 +53,28 @@ def test_a_text_embeds_the_same_alone_and_padded_in_a_batch(encoder: SentenceEnc
     assert np.allclose(alone, batched, atol=1e-5)
 
 
-def test_the_word_embedding_table_stays_in_the_mapped_file(encoder: SentenceEncoder) -> None:
-    # The table is a view of the memory-mapped weights file, not a 47 MB copy.
-    table = encoder.word_embeddings
-    assert not table.flags.owndata and not table.flags.writeable
-    owner = table
-    while isinstance(owner, np.ndarray):
-        owner = owner.base
-    assert isinstance(owner, memoryview) and isinstance(owner.obj, mmap.mmap)
+def test_word_embedding_rows_read_from_the_file_match_the_stored_table() -> None:
+    weights = SafetensorsFile(default_model_dir() / "model.safetensors")
+    name = next(name for name in weights.tensors if name.endswith("word_embeddings.weight"))
+    rows = weights.rows(name)
+    assert isinstance(rows, FileRows)
+    ids = np.array([[101, 2129, 2146, 102, 0], [101, 30521, 2129, 102, 0]])  # repeats, padding, the last row
+    assert np.array_equal(rows[ids], weights.tensors[name][ids])
+    with pytest.raises(IndexError):
+        rows[np.array([weights.tensors[name].shape[0]])]
+
+
+def test_the_encoder_keeps_no_weights_file_pages_in_memory(encoder: SentenceEncoder) -> None:
+    # The word-embedding table is read row by row; nothing of the file stays
+    # mapped with resident pages, however many words are embedded.
+    encoder.encode(["how long is recovery after fractional co2 laser resurfacing?", "zebra quartz xylophone"])
+    resident_kb, mapping = 0, ""
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        if not line[:1].isupper():
+            mapping = line
+        elif line.startswith("Rss:") and mapping.endswith("model.safetensors"):
+            resident_kb += int(line.split()[1])
+    assert resident_kb == 0
 
 
 def test_mapped_tensors_match_the_file_after_pages_are_released() -> None:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import mmap
+import os
 import struct
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple, Union
 
 import numpy as np
 import tensorflow as tf
@@ -37,21 +38,17 @@ class SafetensorsFile:
     read-only into memory: `tensors` are views of the file, read by the
     operating system a page at a time as they are used.
 
-    Mapping instead of reading keeps loading from leaving a 90 MB copy behind
-    and lets the 47 MB word-embedding table cost memory only for the parts
-    visitors' words touch. The kernel maps a block of about 1 MB around each
-    row used, so a long-running server may come to hold most of the table,
-    never more (benchmarks/README.md).
+    Mapping instead of reading keeps loading from leaving a 90 MB copy behind.
     """
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         with path.open("rb") as handle:
             header_size = struct.unpack("<Q", handle.read(8))[0]
             header = json.loads(handle.read(header_size))
             self._mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        # Tensors left mapped are used a few rows at a time: no read-ahead.
-        self._mapped.madvise(mmap.MADV_RANDOM)
         self.tensors: Dict[str, np.ndarray] = {}
+        self.offsets: Dict[str, int] = {}
         for name, spec in header.items():
             if name == "__metadata__":
                 continue
@@ -61,13 +58,50 @@ class SafetensorsFile:
             # Other dtypes, and misaligned data NumPy would only use slowly, are copied.
             if dtype != np.float32 or start % dtype.itemsize:
                 array = array.astype(np.float32)
+            else:
+                self.offsets[name] = start
             self.tensors[name] = array.reshape(spec["shape"])
+
+    def rows(self, name: str) -> Union[FileRows, np.ndarray]:
+        """A 2-D tensor whose rows are read from the file when indexed (a
+        copy in memory where the file's layout does not allow that)."""
+        if name in self.offsets:
+            return FileRows(self.path, self.offsets[name], self.tensors[name].shape)
+        return np.array(self.tensors[name])
 
     def release_pages(self) -> None:
         """Drop the pages read so far from this process (they stay in the
         page cache and are read again if used): call after copying what is
         needed in another layout."""
         self._mapped.madvise(mmap.MADV_DONTNEED)
+
+
+class FileRows:
+    """Rows of a 2-D float32 tensor in a file, read with `os.pread` when indexed.
+
+    The word-embedding table is 47 MB and a message uses a few dozen of its
+    rows. Mapped into the process, the table's pages counted as the server's
+    memory as visitors' words touched them (the kernel maps pages around each
+    one read): 36 MiB of RSS after 400 messages. Read row by row, what was
+    read stays in the kernel's page cache, shared and given back under memory
+    pressure, and a message's rows cost tens of microseconds
+    (benchmarks/README.md).
+    """
+
+    def __init__(self, path: Path, offset: int, shape: Tuple[int, ...]) -> None:
+        self._file = path.open("rb", buffering=0)
+        self._offset = offset
+        self.shape = shape
+        self._row_bytes = shape[1] * np.dtype(np.float32).itemsize
+
+    def __getitem__(self, ids: np.ndarray) -> np.ndarray:
+        unique, inverse = np.unique(ids, return_inverse=True)
+        if unique.size and not 0 <= unique[0] <= unique[-1] < self.shape[0]:
+            raise IndexError(f"row ids must be in [0, {self.shape[0]})")
+        descriptor, size = self._file.fileno(), self._row_bytes
+        data = b"".join(os.pread(descriptor, size, self._offset + int(row) * size) for row in unique)
+        rows = np.frombuffer(data, dtype=np.float32).reshape(len(unique), self.shape[1])
+        return rows[inverse].reshape(*np.shape(ids), self.shape[1])
 
 
 class WordPieceTokenizer:
@@ -169,7 +203,7 @@ class _Layer:
 class SentenceEncoder:
     """Turns texts into 384-dimensional, unit-length sentence embeddings.
 
-    The word-embedding lookup runs in NumPy on the memory-mapped table; the
+    The word-embedding lookup reads the table's rows from the file; the
     six layers run as one TensorFlow graph (TensorFlow is loaded by Rasa
     anyway): in the server process that embeds a visitor's message about 15%
     faster than NumPy did, and the training examples 1.6 times as fast
@@ -181,9 +215,10 @@ class SentenceEncoder:
         self.heads = int(config["num_attention_heads"])
         weights_file = SafetensorsFile(model_dir / "model.safetensors")
         # Some exports prefix every name with "bert.".
-        weights = {name.removeprefix("bert."): value for name, value in weights_file.tensors.items()}
+        names = {name.removeprefix("bert."): name for name in weights_file.tensors}
+        weights = {short: weights_file.tensors[name] for short, name in names.items()}
         self.tokenizer = WordPieceTokenizer.from_file(model_dir / "vocab.txt")
-        self.word_embeddings = weights["embeddings.word_embeddings.weight"]
+        self.word_embeddings = weights_file.rows(names["embeddings.word_embeddings.weight"])
         self.position_embeddings = np.array(weights["embeddings.position_embeddings.weight"])
         self.token_type_embedding = np.array(weights["embeddings.token_type_embeddings.weight"][0])
         self.embedding_norm = (
@@ -192,8 +227,8 @@ class SentenceEncoder:
         )
         self.dimension = self.word_embeddings.shape[1]
         self.layers = [self._layer(weights, f"encoder.layer.{i}.") for i in range(int(config["num_hidden_layers"]))]
-        # Everything but the word-embedding table is now a copy in
-        # TensorFlow; the table's rows are paged back in as words use them.
+        # Everything is now a copy (in TensorFlow) or read from the file
+        # when used (the word-embedding table's rows).
         weights_file.release_pages()
         self._layers_graph = tf.function(
             self._run_layers,
