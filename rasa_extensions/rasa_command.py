@@ -3,7 +3,7 @@
     python -m rasa_extensions.rasa_command run [rasa run options]
     python -m rasa_extensions.rasa_command train [rasa train options]
 
-Two changes, both measured (benchmarks/README.md), nothing else:
+Three changes, all measured (benchmarks/README.md), nothing else:
 
 - JAX is not imported. TensorFlow 2.12 imports it, when installed, only to
   convert JAX models to TensorFlow Lite (`tensorflow/lite/python/util.py`,
@@ -21,6 +21,8 @@ Two changes, both measured (benchmarks/README.md), nothing else:
   while staff retrain after editing FAQs. The cache is disabled
   (RASA_MAX_CACHE_SIZE=0, Rasa's documented switch) and the hook that
   computes and stores the fingerprints is replaced by one that does nothing.
+- The action server's answers are validated with one prepared jsonschema
+  validator (rasa_extensions/action_response_validation.py says why).
 """
 
 from __future__ import annotations
@@ -82,6 +84,10 @@ def main() -> None:
     skip_unused_optional_imports()
     if len(sys.argv) > 1 and sys.argv[1] == "train":
         switch_off_training_cache()
+    # Imported here: it loads TensorFlow, which must come after the line above.
+    from rasa_extensions.action_response_validation import use_prepared_validator
+
+    use_prepared_validator()
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"
