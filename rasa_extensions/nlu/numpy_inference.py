@@ -4,9 +4,9 @@ trained model is linear.
 Training, persisting and loading are Rasa's own. What changes is how a
 loaded model scores one visitor message. Rasa builds a batch of model data
 for it (sequence and sentence features of every featurizer) and runs the
-whole prediction graph in TensorFlow: 3-4 ms per component per message on
-2 cores, most of it framework overhead for a few small matrix products
-(benchmarks/README.md).
+whole prediction graph in TensorFlow: 1.5-1.8 ms per component per message
+on this project's 2-core machine (4-5 ms on a slower one), most of it
+framework overhead for a few small matrix products (benchmarks/README.md).
 
 With no transformer layers and no hidden layers, which is how config.yml
 trains both components, the intent scores depend on the sentence-level
