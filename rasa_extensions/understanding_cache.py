@@ -2,11 +2,11 @@
 and understand new messages off the server's event loop.
 
 Visitors send the same short messages over and over ("hi", "how much does
-it cost?", "thanks", button payloads), and understanding one is most of the
-work of a turn (about 25 of 40 ms: the sentence encoder, DIET and the
-ResponseSelector). The result depends only on the text and the loaded model,
-so each Rasa worker keeps the last results per (model, text) and returns a
-kept one instead of running the pipeline. The dialogue part of every turn
+it cost?", "thanks", button payloads), and understanding one is about half
+the work of a turn, most of it the sentence encoder (benchmarks/README.md).
+The result depends only on the text and the loaded model, so each Rasa
+worker keeps the last results per (model, text) and returns a kept one
+instead of running the pipeline. The dialogue part of every turn
 still runs as usual.
 
 A message not in the cache is parsed on a thread of its own, not on the
