@@ -15,6 +15,7 @@ LABELS = {
     "project": "(a) project",
     "project_2_workers": "(a) project, 2 workers + Redis locks",
     "rasa_default": "(b) Rasa default",
+    "rasa_default_project_server": "(b)'s model, project's server code",
     "tfidf_lr": "(c) TF-IDF + LR",
     "floor": "HTTP floor",
 }
@@ -171,7 +172,11 @@ def write_report(results: Dict[str, Any], directory: Path) -> Path:
         "idle and latency is mostly queueing) or at a person's pace, pausing between messages. The one-visitor "
         "row sends distinct messages; in the busier rows messages repeat, as real visitors' do, and the project "
         "answers a message it has already understood from its understanding cache "
-        "(rasa_extensions/understanding_cache.py).",
+        "(rasa_extensions/understanding_cache.py). (b) runs as Rasa's default set-up does: `rasa run` with Rasa's "
+        "own REST channel; \"(b)'s model, project's server code\" serves the same model through the project's "
+        "launcher and channels, cache included, so the two (b) rows separate what the pipeline and policies "
+        "gain from what the server code gains. All servers store conversations in the same SQLite tracker store "
+        "and call the same action server.",
         "",
         *speed_table(results),
         "",

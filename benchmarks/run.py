@@ -7,10 +7,11 @@ Understanding: held-out accuracy and k-fold cross-validation for (a) the
 project's pipeline (config.yml), (b) Rasa's default pipeline and policies
 (benchmarks/configs/rasa_default.yml) and (c) TF-IDF + logistic regression.
 Speed: REST latency one visitor at a time and with 10, 50 and 100 at once
-(back to back, and at a person's pace), for (a), (b) and a bare Sanic
-endpoint. Cost: training (full and fine-tune),
-model size, start-up until the first answer, memory after start and after a
-long run of messages.
+(back to back, and at a person's pace), for (a) as the assistant runs, (b)
+as Rasa's default set-up runs (stock `rasa run` and REST channel), (b)'s
+model behind the project's server code, and a bare Sanic endpoint. Cost:
+training (full and fine-tune), model size, start-up until the first answer,
+memory after start and after a long run of messages.
 """
 
 from __future__ import annotations
@@ -180,6 +181,9 @@ def targets(results: Dict[str, Any]) -> List[Dict[str, Any]]:
     ten = 10 if 10 in levels else levels[1]
     best_baseline = max(default["holdout_accuracy"], tfidf["holdout_accuracy"])
     p50, default_p50 = load("project", 1)["p50_ms"], load("rasa_default", 1)["p50_ms"]
+    same_server_p50 = load("rasa_default_project_server", 1)["p50_ms"]
+    throughput_ratio = saturation["project"] / saturation["rasa_default"]
+    same_server_ratio = saturation["project"] / saturation["rasa_default_project_server"]
     paced_ten, p99_ten_back_to_back = load("project", ten, paced=True), load("project", ten)["p99_ms"]
     p99_ten, pause = paced_ten["p99_ms"], paced_ten["pause_s"]
     train_s, startup_s = cost["project"]["train_seconds"], cost["project"]["startup_seconds"]
@@ -191,13 +195,18 @@ def targets(results: Dict[str, Any]) -> List[Dict[str, Any]]:
          project["holdout_accuracy"] > best_baseline),
         ("urgent-symptom recall = 1.0", project["urgent_recall"], project["urgent_recall"] >= 1.0),
         ("out-of-scope recall >= 0.9", project["out_of_scope_recall"], project["out_of_scope_recall"] >= 0.9),
-        ("p50 below Rasa default's (one visitor)", f"{p50:.1f} vs {default_p50:.1f} ms", p50 < default_p50),
+        ("p50 below Rasa default's (one visitor)",
+         f"{p50:.1f} vs {default_p50:.1f} ms (default's model behind the project's server: {same_server_p50:.1f} ms)",
+         p50 < default_p50),
         # Ten conversations at once, as people hold them; back to back, ten
         # visitors keep 2 cores saturated and p99 is queueing (report, Speed).
         (f"p99 < 100 ms at {ten} visitors ({0.5 * pause:g}-{1.5 * pause:g} s between messages)",
          f"{p99_ten:.1f} ms (back to back: {p99_ten_back_to_back:.1f} ms)", p99_ten < 100),
-        ("throughput >= 1.5x Rasa default", f"{saturation['project']:.1f} vs {saturation['rasa_default']:.1f} msg/s",
-         saturation["project"] >= 1.5 * saturation["rasa_default"]),
+        ("throughput >= 1.5x Rasa default",
+         f"{saturation['project']:.1f} vs {saturation['rasa_default']:.1f} msg/s = {throughput_ratio:.2f}x "
+         f"(default's model behind the project's server: "
+         f"{saturation['rasa_default_project_server']:.1f} msg/s, {same_server_ratio:.2f}x)",
+         throughput_ratio >= 1.5),
         ("full training < 2 min", f"{train_s:.0f} s", train_s < 120),
         ("start-up < 20 s", f"{startup_s:.1f} s", startup_s < 20),
         # RSS is read in MiB; 1,200 MiB is 1.17 GiB (1.26 GB in decimal units).
@@ -258,7 +267,8 @@ def main(argv: Sequence[str] | None = None) -> Path:
         print(f"[bench] cost and speed: {name}", flush=True)
         model, train_seconds, finetune_seconds = train_full_model(config, work_dir, f"{name}-full", not args.quick)
         models[name] = model
-        with serve(model, work_dir / f"{name}-state") as served:
+        # Rasa's default set-up is served as Rasa serves it; the assistant as `make run` does.
+        with serve(model, work_dir / f"{name}-state", stock_rasa=name == "rasa_default") as served:
             results["speed"][name] = measure_speed(served.url, texts, levels, messages_each, pause)
             sent = sum(load["messages"] for load in results["speed"][name])
             # Visitors' conversations are short: reaching the message count
@@ -283,6 +293,12 @@ def main(argv: Sequence[str] | None = None) -> Path:
     with serve(models["project"], work_dir / "project-2-workers-state", two_workers) as served:
         results["speed"]["project_2_workers"] = measure_speed(served.url, texts, levels, messages_each, pause)
         results["cost"]["project"]["rss_two_workers_mb"] = rss_megabytes(served.servers.rasa.process.pid)
+    # Separates what the pipeline and policies gain from what the project's
+    # server code gains: the same server code (understanding cache, parse
+    # thread, launcher) in front of Rasa default's model.
+    print("[bench] speed: Rasa default's model behind the project's server code", flush=True)
+    with serve(models["rasa_default"], work_dir / "rasa-default-project-server-state") as served:
+        results["speed"]["rasa_default_project_server"] = measure_speed(served.url, texts, levels, messages_each)
     print("[bench] speed: HTTP floor", flush=True)
     with floor_server() as url:
         results["speed"]["floor"] = measure_speed(url, texts, levels, messages_each)

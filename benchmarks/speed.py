@@ -5,6 +5,11 @@ action server), from an asyncio HTTP client on the same machine. The floor is
 a bare Sanic endpoint doing no work, served and loaded the same way, so the
 report shows how far above plain HTTP each message is.
 
+A model is served either as the assistant runs (the project's launcher and
+channels, with the understanding cache) or the stock way, as Rasa's default
+set-up runs it: `python -m rasa run` with Rasa's own REST channel. Both use
+the project's endpoints.yml, so conversations are stored the same way.
+
 Visitors either send their messages back to back (a stress test: the server
 is never idle, so latency is mostly queueing) or at a person's pace, pausing
 between messages as someone does who reads an answer and types the next
@@ -152,12 +157,19 @@ class ServedModel:
         self.url = f"{self.servers.rasa_url}/webhooks/rest/webhook"
 
 
+STOCK_RASA_RUN = (sys.executable, "-m", "rasa", "run")
+STOCK_CREDENTIALS = "benchmarks/configs/stock_credentials.yml"
+
+
 @contextmanager
-def serve(model_path: Path, state_dir: Path, env: Optional[Dict[str, str]] = None) -> Iterator[ServedModel]:
-    """Start the assistant on `model_path`; time until it answers a message."""
+def serve(
+    model_path: Path, state_dir: Path, env: Optional[Dict[str, str]] = None, stock_rasa: bool = False
+) -> Iterator[ServedModel]:
+    """Serve `model_path` (the stock way with `stock_rasa`); time until it answers a message."""
     state_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with start_assistant(model_path, state_dir, env or {}) as servers:
+    stock = {"rasa_run": STOCK_RASA_RUN, "credentials": STOCK_CREDENTIALS} if stock_rasa else {}
+    with start_assistant(model_path, state_dir, env or {}, **stock) as servers:
         servers.send("bench-warm-up", "hello")
         startup = time.monotonic() - started
         # Reach every Sanic worker once, so no measured message pays a cold start.

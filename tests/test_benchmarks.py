@@ -73,7 +73,9 @@ def test_quick_benchmark_run_writes_a_complete_report(tmp_path: Path, monkeypatc
     assert not rasa_cache.exists()
     results = json.loads((report.parent / "results.json").read_text())
     assert set(results["understanding"]) == {"project", "rasa_default", "tfidf_lr"}
-    assert set(results["speed"]) == {"project", "project_2_workers", "rasa_default", "floor"}
+    assert set(results["speed"]) == {
+        "project", "project_2_workers", "rasa_default", "rasa_default_project_server", "floor"
+    }  # fmt: skip
     assert all(load["errors"] == 0 and load["messages"] > 0 for loads in results["speed"].values() for load in loads)
     # Both servers are also loaded at a person's pace; the HTTP floor only back to back.
     paced = {name for name, loads in results["speed"].items() if any(load["pause_s"] for load in loads)}

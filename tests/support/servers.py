@@ -20,7 +20,7 @@ import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
 
 from rasa_extensions.rasa_command import command as rasa_command
 
@@ -147,9 +147,17 @@ def assistant_environment(
 
 @contextmanager
 def start_assistant(
-    model_path: Path, state_dir: Path, overrides: Optional[Mapping[str, str]] = None
+    model_path: Path,
+    state_dir: Path,
+    overrides: Optional[Mapping[str, str]] = None,
+    rasa_run: Optional[Sequence[str]] = None,
+    credentials: str = "credentials.yml",
 ) -> Iterator[AssistantServers]:
-    """Run both servers until the block ends; logs go to `state_dir`."""
+    """Run both servers until the block ends; logs go to `state_dir`.
+
+    `rasa_run` and `credentials` let the benchmarks serve a model the stock
+    way (Rasa's own command line and REST channel) for comparison.
+    """
     rasa_port, action_port = free_port(), free_port()
     env = assistant_environment(state_dir, rasa_port, action_port, overrides or {})
     actions = ManagedProcess(
@@ -163,14 +171,14 @@ def start_assistant(
     rasa = ManagedProcess(
         name="Rasa server",
         command=[
-            *rasa_command("run"),
+            *(rasa_run or rasa_command("run")),
             "--model",
             str(model_path),
             "--port",
             str(rasa_port),
             "--enable-api",
             "--credentials",
-            "credentials.yml",
+            credentials,
             "--endpoints",
             "endpoints.yml",
             "--cors",
