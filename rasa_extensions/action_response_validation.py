@@ -14,7 +14,6 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, Dict
 
-from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
@@ -31,7 +30,7 @@ def _prepared_validator() -> Validator:
 
 
 def _validate_action_result(action: RemoteAction, result: Dict[str, Any]) -> bool:
-    if best_match(_prepared_validator().iter_errors(result)) is None:
+    if _prepared_validator().is_valid(result):
         return True
     return _rasa_validation(action, result)
 
