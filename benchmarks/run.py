@@ -221,12 +221,13 @@ def main(argv: Sequence[str] | None = None) -> Path:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--memory-messages", type=int, default=10_000)
     parser.add_argument("--out", type=Path, default=None, help="report folder (default: reports/<date>)")
-    parser.add_argument(
+    default_cv = parser.add_mutually_exclusive_group()
+    default_cv.add_argument(
         "--reuse-default-cv", type=Path, metavar="RESULTS_JSON",
         help="take Rasa default's cross-validation from an earlier results.json on the same training data "
         "(its 5 trainings take 0.5-1.5 hours on 2 cores; nothing of the project's pipeline is reused)",
     )  # fmt: skip
-    parser.add_argument(
+    default_cv.add_argument(
         "--skip-default-cv", action="store_true",
         help="leave out Rasa default's cross-validation (its 5 trainings take over an hour on 2 cores); "
         "the report says so",
