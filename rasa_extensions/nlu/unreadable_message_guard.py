@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache
-from importlib import import_module
+from importlib.util import module_from_spec, spec_from_file_location
+from pathlib import Path
 from typing import Any, Dict, FrozenSet, List
 
+import spacy.lang
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -31,7 +33,14 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 @cache
 def _stop_words(language: str) -> FrozenSet[str]:
-    module = import_module(f"spacy.lang.{language}.stop_words")
+    # The list's own file, run on its own: importing it as
+    # `spacy.lang.<language>.stop_words` would first import the whole language
+    # package, and French alone (its tokenizer exceptions) took 3.5 s of a
+    # server's first answer.
+    path = Path(spacy.lang.__file__).parent / language / "stop_words.py"
+    spec = spec_from_file_location(f"{__name__}._stop_words_{language}", path)
+    module = module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
     return frozenset(word.lower() for word in module.STOP_WORDS)
 
 
