@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from rasa.shared.importers.importer import TrainingDataImporter
+from rasa.shared.nlu.constants import INTENT
 from rasa.shared.nlu.training_data.message import Message
 
 from rasa_extensions.nlu.long_message_truncator import LongMessageTruncator
+from rasa_extensions.nlu.unique_training_examples import UniqueExamplesTrainingData
 from rasa_extensions.nlu.unreadable_message_guard import (
     UnreadableMessageGuard,
     has_no_words,
     is_other_language,
 )
+from tests.support.project_data import PROJECT_DIR
 
 
 @pytest.mark.parametrize(
@@ -82,3 +86,21 @@ def test_truncator_keeps_the_start_and_the_end() -> None:
     assert len(kept) <= 101
     assert kept.startswith("my scars") and kept.endswith("how long is the recovery?")
     assert short_message.get("text") == "hi"
+
+
+def test_faq_examples_are_filtered_as_rasa_filters_them() -> None:
+    training_data = TrainingDataImporter.load_from_config(
+        str(PROJECT_DIR / "config.yml"),
+        str(PROJECT_DIR / "domain.yml"),
+        [str(PROJECT_DIR / "data")],
+    ).get_nlu_data()
+
+    def is_faq(example: Message) -> bool:
+        return example.get(INTENT) == "faq"
+
+    rasas = training_data.filter_training_examples(is_faq)
+    ours = UniqueExamplesTrainingData.of(training_data).filter_training_examples(is_faq)
+    assert len(ours.training_examples) > 100
+    assert [id(example) for example in ours.training_examples] == [id(example) for example in rasas.training_examples]
+    assert ours.responses == rasas.responses
+    assert ours.retrieval_intents == rasas.retrieval_intents

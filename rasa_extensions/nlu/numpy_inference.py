@@ -40,6 +40,7 @@ from rasa.nlu.classifiers.diet_classifier import DIET, DIETClassifier
 from rasa.nlu.selectors.response_selector import ResponseSelector
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.utils.tensorflow import layers
 from rasa.utils.tensorflow.constants import (
     COSINE,
@@ -50,11 +51,14 @@ from rasa.utils.tensorflow.constants import (
     SENTENCE,
     SOFTMAX,
 )
+from rasa.utils.tensorflow.model_data import RasaModelData
 from rasa.utils.tensorflow.rasa_layers import (
     ConcatenateSparseDenseFeatures,
     RasaFeatureCombiningLayer,
     RasaSequenceLayer,
 )
+
+from rasa_extensions.nlu.unique_training_examples import UniqueExamplesTrainingData
 
 # Rasa's training-data check looks for ResponseSelector by exact class, so it
 # would warn that the FAQ examples are unused although this subclass trains
@@ -227,3 +231,8 @@ class NumpyInferenceDIETClassifier(_NumpyInference, DIETClassifier):
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class NumpyInferenceResponseSelector(_NumpyInference, ResponseSelector):
     """Rasa's ResponseSelector; a linear model answers in NumPy (module docstring)."""
+
+    def preprocess_train_data(self, training_data: TrainingData) -> RasaModelData:
+        # Rasa's filtering of the FAQ examples re-hashes every featurized
+        # message to drop duplicates there cannot be (unique_training_examples.py).
+        return super().preprocess_train_data(UniqueExamplesTrainingData.of(training_data))
