@@ -1,8 +1,11 @@
 """Rasa's DIETClassifier and ResponseSelector, answering in NumPy when the
 trained model is linear.
 
-Training, persisting and loading are Rasa's own. What changes is how a
-loaded model scores one visitor message. Rasa builds a batch of model data
+Training and persisting are Rasa's own, except for two shortcuts with the
+same results: the ResponseSelector filters its examples without hashing
+them again (unique_training_examples.py), and both models load without
+tracing a training step (model_loading.py). What this module changes is
+how a loaded model scores one visitor message. Rasa builds a batch of model data
 for it (sequence and sentence features of every featurizer) and runs the
 whole prediction graph in TensorFlow: 1.5-1.8 ms per component per message
 on this project's 2-core machine (4-5 ms on a slower one), most of it
@@ -29,7 +32,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Type
 
 import numpy as np
 import scipy.sparse
@@ -52,12 +55,14 @@ from rasa.utils.tensorflow.constants import (
     SOFTMAX,
 )
 from rasa.utils.tensorflow.model_data import RasaModelData
+from rasa.utils.tensorflow.models import RasaModel
 from rasa.utils.tensorflow.rasa_layers import (
     ConcatenateSparseDenseFeatures,
     RasaFeatureCombiningLayer,
     RasaSequenceLayer,
 )
 
+from rasa_extensions.nlu.model_loading import QuickLoadingDIET, QuickLoadingDIET2BOW, QuickLoadingDIET2DIET
 from rasa_extensions.nlu.unique_training_examples import UniqueExamplesTrainingData
 
 # Rasa's training-data check looks for ResponseSelector by exact class, so it
@@ -227,10 +232,18 @@ class _NumpyInference:
 class NumpyInferenceDIETClassifier(_NumpyInference, DIETClassifier):
     """Rasa's DIETClassifier; a linear model answers in NumPy (module docstring)."""
 
+    @staticmethod
+    def model_class() -> Type[RasaModel]:
+        return QuickLoadingDIET
+
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class NumpyInferenceResponseSelector(_NumpyInference, ResponseSelector):
     """Rasa's ResponseSelector; a linear model answers in NumPy (module docstring)."""
+
+    @staticmethod
+    def model_class(use_text_as_label: bool) -> Type[RasaModel]:  # type: ignore[override]
+        return QuickLoadingDIET2DIET if use_text_as_label else QuickLoadingDIET2BOW
 
     def preprocess_train_data(self, training_data: TrainingData) -> RasaModelData:
         # Rasa's filtering of the FAQ examples re-hashes every featurized
