@@ -3,7 +3,7 @@
     python -m rasa_extensions.rasa_command run [rasa run options]
     python -m rasa_extensions.rasa_command train [rasa train options]
 
-Three changes, all measured (benchmarks/README.md), nothing else:
+Four changes, all measured (benchmarks/README.md), nothing else:
 
 - JAX is not imported. TensorFlow 2.12 imports it, when installed, only to
   convert JAX models to TensorFlow Lite (`tensorflow/lite/python/util.py`,
@@ -21,6 +21,8 @@ Three changes, all measured (benchmarks/README.md), nothing else:
   while staff retrain after editing FAQs. The cache is disabled
   (RASA_MAX_CACHE_SIZE=0, Rasa's documented switch) and the hook that
   computes and stores the fingerprints is replaced by one that does nothing.
+- `train` turns each batch's sparse features into TensorFlow's input with a
+  vectorised copy of Rasa's conversion (rasa_extensions/sparse_batches.py).
 - The action server's answers are validated with one prepared jsonschema
   validator (rasa_extensions/action_response_validation.py says why).
 """
@@ -82,10 +84,15 @@ def switch_off_training_cache() -> None:
 
 def main() -> None:
     skip_unused_optional_imports()
-    if len(sys.argv) > 1 and sys.argv[1] == "train":
+    training = len(sys.argv) > 1 and sys.argv[1] == "train"
+    if training:
         switch_off_training_cache()
-    # Imported here: it loads TensorFlow, which must come after the line above.
+    # Imported here: they load TensorFlow, which must come after the lines above.
     from rasa_extensions.action_response_validation import use_prepared_validator
+    from rasa_extensions.sparse_batches import use_vectorised_conversion
+
+    if training:
+        use_vectorised_conversion()
 
     use_prepared_validator()
     from rasa.__main__ import main as rasa_main
