@@ -3,7 +3,7 @@
     python -m rasa_extensions.rasa_command run [rasa run options]
     python -m rasa_extensions.rasa_command train [rasa train options]
 
-Four changes, all measured (benchmarks/README.md), nothing else:
+Five changes, all measured (benchmarks/README.md), nothing else:
 
 - JAX is not imported. TensorFlow 2.12 imports it, when installed, only to
   convert JAX models to TensorFlow Lite (`tensorflow/lite/python/util.py`,
@@ -25,6 +25,8 @@ Four changes, all measured (benchmarks/README.md), nothing else:
   vectorised copy of Rasa's conversion (rasa_extensions/sparse_batches.py).
 - The action server's answers are validated with one prepared jsonschema
   validator (rasa_extensions/action_response_validation.py says why).
+- `run` moves the objects alive once the model is loaded out of Python's
+  garbage collections (rasa_extensions/startup_objects.py says why).
 """
 
 from __future__ import annotations
@@ -84,15 +86,19 @@ def switch_off_training_cache() -> None:
 
 def main() -> None:
     skip_unused_optional_imports()
-    training = len(sys.argv) > 1 and sys.argv[1] == "train"
+    subcommand = sys.argv[1] if len(sys.argv) > 1 else ""
+    training = subcommand == "train"
     if training:
         switch_off_training_cache()
     # Imported here: they load TensorFlow, which must come after the lines above.
     from rasa_extensions.action_response_validation import use_prepared_validator
     from rasa_extensions.sparse_batches import use_vectorised_conversion
+    from rasa_extensions.startup_objects import freeze_after_model_load
 
     if training:
         use_vectorised_conversion()
+    if subcommand == "run":
+        freeze_after_model_load()
 
     use_prepared_validator()
     from rasa.__main__ import main as rasa_main
