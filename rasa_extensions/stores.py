@@ -19,9 +19,11 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.engine.url import make_url
+from sqlalchemy.engine.url import URL, make_url
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from settings import get_settings
 
@@ -76,6 +78,24 @@ def use_write_ahead_log(engine: Engine) -> None:
         connection.exec_driver_sql("PRAGMA journal_mode=WAL")
 
 
+def is_sqlite_file(url: URL) -> bool:
+    return url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:")
+
+
+def sqlite_engine_keeping_connections(url: URL) -> Engine:
+    """An engine for a SQLite file that keeps its connections open between sessions.
+
+    SQLAlchemy 1.4 (Rasa 3.6's) opens and closes a SQLite file's connection
+    for every session; reading and saving a conversation are two sessions,
+    and opening them (with their PRAGMA) was about a sixth of the event
+    loop's time per message (benchmarks/README.md). A pool is what
+    SQLAlchemy 2.0 uses for SQLite files. A pooled connection serves one
+    session at a time, so no two threads ever use it at once, which is
+    what SQLite's same-thread check guards against.
+    """
+    return create_engine(url, poolclass=QueuePool, connect_args={"check_same_thread": False})
+
+
 class ConfiguredSQLTrackerStore(SQLTrackerStore):
     """Stores conversations at TRACKER_STORE_URL (SQLite file by default)."""
 
@@ -88,11 +108,15 @@ class ConfiguredSQLTrackerStore(SQLTrackerStore):
     ) -> None:
         url = get_settings().tracker_store_url
         parsed = make_url(url)
-        if parsed.drivername.startswith("sqlite") and parsed.database:
+        if is_sqlite_file(parsed):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         logger.info("Conversations are stored in %s", parsed.render_as_string(hide_password=True))
         # A host containing "://" is used by SQLTrackerStore as the full URL.
         super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
+        if is_sqlite_file(parsed):
+            # Rasa has created the tables; conversations go through the pooled engine.
+            self.engine = sqlite_engine_keeping_connections(self.engine.url)
+            self.sessionmaker = sessionmaker(bind=self.engine)
         if parsed.drivername.startswith("sqlite"):
             use_write_ahead_log(self.engine)
 

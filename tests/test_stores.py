@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, List
 
 import pytest
 from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
@@ -12,6 +12,8 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from rasa_extensions.stores import ConfiguredLockStore, ConfiguredSQLTrackerStore
 from settings import get_settings
@@ -59,6 +61,30 @@ async def test_sqlite_conversations_use_the_write_ahead_log(tmp_path: Path, monk
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
     with sqlite3.connect(database) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_sqlite_store_keeps_one_connection_open_across_conversations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    monkeypatch.setenv("TRACKER_STORE_URL", f"sqlite:///{tmp_path / 'conversations.db'}")
+    opened: List[object] = []
+
+    def count(connection: object, _record: object) -> None:
+        opened.append(connection)
+
+    event.listen(Engine, "connect", count)
+    request.addfinalizer(lambda: event.remove(Engine, "connect", count))
+    store, other_worker = ConfiguredSQLTrackerStore(domain=DOMAIN), ConfiguredSQLTrackerStore(domain=DOMAIN)
+    opened.clear()
+    for number in range(5):
+        tracker = DialogueStateTracker.from_events(f"visitor-{number}", [UserUttered("hi")], slots=DOMAIN.slots)
+        await store.save(tracker)
+        assert await store.retrieve(f"visitor-{number}") is not None
+    # Rasa 3.6 alone opens a connection for every read and every save (ten here).
+    assert len(opened) <= 1
+    # Another worker's store, with its own connection, reads what this one wrote.
+    restored = await other_worker.retrieve("visitor-4")
+    assert restored is not None and restored.latest_message.text == "hi"
 
 
 async def test_conversations_persist_in_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
