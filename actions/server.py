@@ -13,7 +13,6 @@ has no authentication. This one:
 
 from __future__ import annotations
 
-import gc
 import hmac
 import logging
 import sys
@@ -28,6 +27,7 @@ from actions.clinic_data import ClinicDataError, load_clinic, missing_details_wa
 from actions.delivery import RetryPolicy, WebhookDelivery
 from actions.geocoder import load_town_index
 from actions.runtime import outbox
+from rasa_extensions.startup_objects import freeze_startup_objects
 from settings import Settings, get_settings
 
 logger = logging.getLogger("actions.server")
@@ -89,13 +89,9 @@ def main() -> None:
         sys.exit("Cannot start the action server: set BOOKING_WEBHOOK_SECRET to sign webhook deliveries.")
     app = build_app(settings)
     load_town_index()
-    # The ZIP database behind the town index is a quarter of a million objects
-    # that live as long as the server. Walking them made each full garbage
-    # collection take 130-180 ms, while a visitor's action call waited; frozen,
-    # later collections skip them (as the Rasa server does with its model:
-    # rasa_extensions/startup_objects.py).
-    gc.collect()
-    gc.freeze()
+    # The town index is a quarter of a million objects that live as long as
+    # the server: each full garbage collection walked them for 130-180 ms.
+    freeze_startup_objects()
     logger.info("Action server listening on port %s", settings.action_server_port)
     app.run(host="0.0.0.0", port=settings.action_server_port, workers=1, access_log=False)
 

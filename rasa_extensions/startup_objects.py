@@ -6,8 +6,9 @@ them: 150-250 ms each, measured with `gc.callbacks` under the benchmark's
 load, and whichever visitor's message is being answered waits that long.
 None of those objects ever becomes garbage, so once the model is loaded they
 are moved to the collector's permanent generation (`gc.freeze`), and later
-collections walk only what conversations create. benchmarks/README.md has
-the figures.
+collections walk only what conversations create. The action server does
+the same after building its town index (actions/server.py).
+benchmarks/README.md has the figures.
 """
 
 from __future__ import annotations
