@@ -15,7 +15,6 @@ from rasa.core.processor import MessageProcessor
 from sanic import Sanic
 
 from rasa_extensions import understanding_cache
-from rasa_extensions.nlu import sentence_embedding_featurizer
 from rasa_extensions.understanding_cache import MAX_CACHED_CHARACTERS, UnderstandingCache, reuse_understanding
 
 
@@ -80,42 +79,58 @@ def rasa_app(agent: Agent) -> Iterator[Sanic]:
     Sanic._app_registry.pop(app.name, None)
 
 
-def test_channels_have_rasa_parse_through_the_cache_with_the_embedding_started(
+def test_channels_have_rasa_parse_through_the_cache_started_on_arrival(
     rasa_app: Sanic, agent: Agent, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(understanding_cache, "_cache", UnderstandingCache())
     assert agent.processor is not None
     # Undone after the test: the agent is shared with the other tests.
     monkeypatch.setattr(agent.processor, "parse_message", agent.processor.parse_message)
-    prefetched: List[str] = []
-    monkeypatch.setattr(understanding_cache, "prefetch_embedding", prefetched.append)
     parsed: List[Dict[str, Any]] = []
+    started_before_rasa_asked: List[bool] = []
 
     async def on_new_message(message: UserMessage) -> None:
         # What Rasa does with a message after reading the conversation.
-        assert agent.processor is not None
+        assert agent.processor is not None and message.text is not None
+        key = (agent.processor.model_metadata.model_id, message.text, True)
+        started_before_rasa_asked.append(key in understanding_cache._cache._results)
         parsed.append(await agent.processor.parse_message(message, None))
 
     handle = reuse_understanding(on_new_message)
     for _ in range(2):
         asyncio.run(handle(UserMessage("is the laser painful?", sender_id="visitor")))
     assert parsed == [model_parse(agent, "is the laser painful?")] * 2
-    assert (understanding_cache._cache.misses, understanding_cache._cache.hits) == (1, 1)
-    assert prefetched == ["is the laser painful?"] * 2
+    assert started_before_rasa_asked == [True, True]
+    # Parsed once: on the first message's arrival.
+    assert understanding_cache._cache.misses == 1
 
 
-def test_a_prefetched_embedding_is_the_one_the_pipeline_uses(agent: Agent) -> None:
-    cache = sentence_embedding_featurizer._serving_cache
-    assert cache is not None  # the agent's model has the featurizer
+def test_a_parse_started_early_is_the_one_rasa_gets(agent: Agent) -> None:
+    assert agent.processor is not None
+    cache = UnderstandingCache()
     text = "could the laser leave me with darker patches on my brown skin"
-    sentence_embedding_featurizer.prefetch_embedding(text)
-    future = cache.prefetch(text)
-    assert future is cache.prefetch(text)  # started once, shared
-    assert parse(UnderstandingCache(), agent, text) == model_parse(agent, text)
-    assert future.done() and (future.result() == cache.encoder.encode([text])[0]).all()
-    # Button payloads are not embedded ahead.
-    sentence_embedding_featurizer.prefetch_embedding("/book_appointment")
-    assert "/book_appointment" not in cache._embeddings
+    started = cache.start(agent.processor, rasa_parse_message(agent), UserMessage(text))
+    assert started is cache.start(agent.processor, rasa_parse_message(agent), UserMessage(text))  # shared
+    assert parse(cache, agent, text) == started.result() == model_parse(agent, text)
+    assert cache.misses == 1
+
+
+def test_a_failed_parse_is_tried_again(agent: Agent) -> None:
+    assert agent.processor is not None
+    cache = UnderstandingCache()
+    calls: List[str] = []
+
+    async def parse_once_failing(message: UserMessage, tracker: Optional[Any], only_output: bool) -> Dict[str, Any]:
+        calls.append(message.text or "")
+        if len(calls) == 1:
+            raise MemoryError("simulated")
+        return await rasa_parse_message(agent)(message, tracker, only_output)
+
+    with pytest.raises(MemoryError):
+        asyncio.run(cache.parse(agent.processor, parse_once_failing, UserMessage("does it hurt?")))
+    retried = asyncio.run(cache.parse(agent.processor, parse_once_failing, UserMessage("does it hurt?")))
+    assert retried == model_parse(agent, "does it hurt?")
+    assert calls == ["does it hurt?"] * 2
 
 
 def test_messages_are_parsed_off_the_event_loop_and_match_sequential_parses(agent: Agent) -> None:
@@ -140,18 +155,17 @@ def test_messages_are_parsed_off_the_event_loop_and_match_sequential_parses(agen
     assert at_once == [model_parse(agent, text) for text in texts]
 
 
-def test_a_failed_embedding_is_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    cache = sentence_embedding_featurizer.EmbeddingCache(sentence_embedding_featurizer.shared_encoder())
-    calls: List[str] = []
-
-    def encode_once_failing(texts: List[str]) -> Any:
-        calls.append(texts[0])
-        if len(calls) == 1:
-            raise MemoryError("simulated")
-        return cache.encoder.__class__.encode(cache.encoder, texts)
-
-    monkeypatch.setattr(cache.encoder, "encode", encode_once_failing)
-    with pytest.raises(MemoryError):
-        cache.embedding("does it hurt?")
-    assert cache.embedding("does it hurt?").shape == (384,)
-    assert calls == ["does it hurt?"] * 2
+def test_the_models_understanding_reads_only_the_message(agent: Agent) -> None:
+    # Why one parse, started before the conversation is read, serves every
+    # conversation: no node the NLU target runs needs the tracker.
+    assert agent.processor is not None
+    metadata = agent.processor.model_metadata
+    nodes = metadata.predict_schema.nodes
+    needed, pending = set(), [metadata.nlu_target]
+    while pending:
+        node = pending.pop()
+        if node not in needed:
+            needed.add(node)
+            pending.extend(nodes[node].needs.values() if node in nodes else [])
+    assert "__message__" in needed
+    assert not {node for node in needed if node.startswith("__") and node != "__message__"}

