@@ -31,10 +31,10 @@ Six changes, all measured (benchmarks/README.md), nothing else:
   TF_INTRA_OP_PARALLELISM_THREADS (Rasa's documented setting) says
   otherwise. A served message's operations are small (one sentence through
   the encoder), and the server's event loop needs the other core meanwhile:
-  splitting each operation over both cores made one visitor's median
-  answer 4 ms slower (26 against 22 ms), and it oversubscribed the cores
-  with several Sanic workers. Training keeps TensorFlow's default, which
-  uses every core on its large batches.
+  with TensorFlow's default of one thread per core, one visitor's median
+  answer took 25-27 ms, with one thread 22-24 ms (same machine and model),
+  and several Sanic workers would each start a thread per core. Training
+  keeps TensorFlow's default, which uses every core on its large batches.
 """
 
 from __future__ import annotations

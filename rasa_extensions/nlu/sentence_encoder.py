@@ -240,8 +240,9 @@ class SentenceEncoder:
         signature = [tf.TensorSpec([None, None, self.dimension], tf.float32), tf.TensorSpec([None, None], tf.float32)]
         self._layers_graph = tf.function(self._run_layers, input_signature=signature)
         # A visitor's message, alone, runs through the layers compiled by XLA
-        # into one program for its padded length: about 30% faster than the
-        # graph, with the same embedding to 1e-6 (benchmarks/README.md).
+        # into one program for its padded length: a fifth faster than the
+        # graph (6.2 against 8.1 ms), with the same embedding to within 1e-5
+        # (benchmarks/README.md).
         # Compiling takes about a second per length, so it is done only for
         # a server, in the background (`start_compiling_single_messages`),
         # and batches of training examples, of ever-changing shapes, keep
