@@ -61,8 +61,9 @@ def test_a_text_embeds_the_same_alone_and_padded_in_a_batch(encoder: SentenceEnc
 @pytest.mark.parametrize("words", [1, 6, 7, 14, 20, 70, 200])
 def test_a_message_alone_embeds_as_in_a_batch_at_every_padded_length(encoder: SentenceEncoder, words: int) -> None:
     # Alone, a message runs through the compiled program for its padded
-    # length (6 words and the two markers fill 8 tokens exactly; 200 words
-    # are cut to the longest); in a batch, through the graph.
+    # length (6 words and the two markers fill 8 tokens exactly), or through
+    # the graph beyond the longest (200 words are cut to MAX_TOKENS); in a
+    # batch, always through the graph.
     encoder.start_compiling_single_messages().join()
     assert encoder._compiled_lengths == set(SINGLE_MESSAGE_LENGTHS)
     text = " ".join(["laser"] * words)
