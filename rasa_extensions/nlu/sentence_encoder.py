@@ -334,19 +334,23 @@ class SentenceEncoder:
             )
             self._compiled_lengths.add(length)
 
+    def _compiled_length(self, length: int) -> Optional[int]:
+        """The padded length of a single message of `length` tokens, if its
+        program is compiled."""
+        padded = next((padded for padded in SINGLE_MESSAGE_LENGTHS if padded >= length), None)
+        return padded if padded in self._compiled_lengths else None
+
     def _encode_batch(self, token_ids: Sequence[List[int]]) -> np.ndarray:
         length = max(len(ids) for ids in token_ids)
-        padded_length = next((padded for padded in SINGLE_MESSAGE_LENGTHS if padded >= length), None)
-        single = len(token_ids) == 1 and padded_length in self._compiled_lengths
-        if single:
-            length = padded_length
+        compiled_length = self._compiled_length(length) if len(token_ids) == 1 else None
+        length = compiled_length or length
         ids = np.zeros((len(token_ids), length), dtype=np.int64)
         mask = np.zeros((len(token_ids), length), dtype=np.float32)
         for row, sequence in enumerate(token_ids):
             ids[row, : len(sequence)] = sequence
             mask[row, : len(sequence)] = 1.0
         embedded = self.word_embeddings[ids] + self.position_embeddings[:length][None] + self.token_type_embedding
-        graph = self._single_message_graph if single else self._layers_graph
+        graph = self._layers_graph if compiled_length is None else self._single_message_graph
         return graph(embedded, mask).numpy()
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
