@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import List
 
 import numpy as np
 import pytest
-from rasa.engine.graph import ExecutionContext, GraphSchema
 
-from rasa_extensions.nlu.sentence_embedding_featurizer import SentenceEmbeddingFeaturizer
 from rasa_extensions.nlu.sentence_encoder import (
     MAX_TOKENS,
-    SINGLE_MESSAGE_LENGTHS,
     FileRows,
     SafetensorsFile,
     SentenceEncoder,
@@ -58,39 +54,15 @@ def test_a_text_embeds_the_same_alone_and_padded_in_a_batch(encoder: SentenceEnc
     assert np.allclose(alone, batched, atol=1e-5)
 
 
-@pytest.mark.parametrize("words", [1, 6, 7, 14, 20, 70, 200])
-def test_a_message_alone_embeds_as_in_a_batch_at_every_padded_length(encoder: SentenceEncoder, words: int) -> None:
-    # Alone, a message runs through the compiled program for its padded
-    # length (6 words and the two markers fill 8 tokens exactly), or through
-    # the graph beyond the longest (200 words are cut to MAX_TOKENS); in a
-    # batch, always through the graph.
-    encoder.start_compiling_single_messages().join()
-    assert encoder._compiled_lengths == set(SINGLE_MESSAGE_LENGTHS)
+@pytest.mark.parametrize("words", [1, 14, 70, 200])
+def test_a_message_alone_embeds_as_in_a_batch_at_any_length(encoder: SentenceEncoder, words: int) -> None:
+    # A visitor's message runs alone, unpadded; training examples in padded
+    # batches. 200 words are cut to MAX_TOKENS.
     text = " ".join(["laser"] * words)
     assert len(encoder.tokenizer.encode(text)) == min(words + 2, MAX_TOKENS)
     alone = encoder.encode([text])[0]
-    in_a_batch = encoder.encode([text, "does the laser hurt?"])[0]
+    in_a_batch = encoder.encode(["does the laser hurt?", text])[1]
     assert np.allclose(alone, in_a_batch, atol=1e-5)
-
-
-def test_a_message_embeds_the_same_before_its_length_is_compiled() -> None:
-    encoder = SentenceEncoder(default_model_dir())
-    text = "is fractional laser safe for darker skin?"
-    before = encoder.encode([text])[0]
-    assert encoder._compiled_lengths == set()
-    encoder.start_compiling_single_messages().join()
-    assert np.allclose(encoder.encode([text])[0], before, atol=1e-5)
-
-
-def test_only_the_featurizer_of_a_loaded_model_compiles_single_messages(monkeypatch: pytest.MonkeyPatch) -> None:
-    compiling: List[SentenceEncoder] = []
-    monkeypatch.setattr(SentenceEncoder, "start_compiling_single_messages", lambda encoder: compiling.append(encoder))
-    config = SentenceEmbeddingFeaturizer.get_default_config()
-    context = ExecutionContext(GraphSchema({}), node_name="sentence_embedding")
-    featurizer = SentenceEmbeddingFeaturizer.load(config, None, None, context)  # type: ignore[arg-type]
-    assert compiling == [featurizer.encoder]
-    SentenceEmbeddingFeaturizer.create(config, None, None, context)  # type: ignore[arg-type]
-    assert compiling == [featurizer.encoder]  # training does not compile
 
 
 def test_word_embedding_rows_read_from_the_file_match_the_stored_table() -> None:

@@ -57,21 +57,6 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     ) -> SentenceEmbeddingFeaturizer:
         return cls(config, execution_context.node_name)
 
-    @classmethod
-    def load(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> SentenceEmbeddingFeaturizer:
-        """The featurizer of a model loaded to understand messages: its
-        encoder starts compiling itself for single messages."""
-        featurizer = cls.create(config, model_storage, resource, execution_context)
-        featurizer.encoder.start_compiling_single_messages()
-        return featurizer
-
     def _featurize(self, messages: List[Message]) -> None:
         with_text = [message for message in messages if message.get(TEXT)]
         embeddings = self.encoder.encode([message.get(TEXT) for message in with_text])
