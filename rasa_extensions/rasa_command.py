@@ -3,7 +3,7 @@
     python -m rasa_extensions.rasa_command run [rasa run options]
     python -m rasa_extensions.rasa_command train [rasa train options]
 
-Six changes, all measured (benchmarks/README.md), nothing else:
+Five changes, all measured (benchmarks/README.md), nothing else:
 
 - JAX is not imported. TensorFlow 2.12 imports it, when installed, only to
   convert JAX models to TensorFlow Lite (`tensorflow/lite/python/util.py`,
@@ -27,14 +27,6 @@ Six changes, all measured (benchmarks/README.md), nothing else:
   validator (rasa_extensions/action_response_validation.py says why).
 - `run` moves the objects alive once the model is loaded out of Python's
   garbage collections (rasa_extensions/startup_objects.py says why).
-- `run` gives TensorFlow one thread per operation, unless
-  TF_INTRA_OP_PARALLELISM_THREADS (Rasa's documented setting) says
-  otherwise. A served message's operations are small (one sentence through
-  the encoder), and the server's event loop needs the other core meanwhile:
-  with TensorFlow's default of one thread per core, one visitor's median
-  answer took 25-27 ms, with one thread 22-24 ms (same machine and model),
-  and several Sanic workers would each start a thread per core. Training
-  keeps TensorFlow's default, which uses every core on its large batches.
 """
 
 from __future__ import annotations
@@ -51,8 +43,6 @@ from rasa.engine.training.hooks import TrainingHook
 
 MODULE = "rasa_extensions.rasa_command"
 UNUSED_OPTIONAL_IMPORTS = ("jax",)
-# Read by Rasa when it starts (rasa.utils.tensorflow.environment).
-INTRA_OP_THREADS = "TF_INTRA_OP_PARALLELISM_THREADS"
 
 
 def command(*arguments: str) -> List[str]:
@@ -94,10 +84,6 @@ def switch_off_training_cache() -> None:
     graph_trainer.TrainingHook = NoCacheTrainingHook  # type: ignore[misc]
 
 
-def one_tensorflow_thread_per_operation() -> None:
-    os.environ.setdefault(INTRA_OP_THREADS, "1")
-
-
 def main() -> None:
     skip_unused_optional_imports()
     subcommand = sys.argv[1] if len(sys.argv) > 1 else ""
@@ -113,7 +99,6 @@ def main() -> None:
         use_vectorised_conversion()
     if subcommand == "run":
         freeze_after_model_load()
-        one_tensorflow_thread_per_operation()
 
     use_prepared_validator()
     from rasa.__main__ import main as rasa_main
