@@ -10,8 +10,8 @@ instead of running the pipeline. The dialogue part of every turn
 still runs as usual.
 
 A message not in the cache is parsed on a thread of its own, not on the
-server's event loop: the sentence encoder and TensorFlow release the
-interpreter while they compute, so one visitor's message is understood on
+server's event loop: the sentence encoder (ONNX Runtime) and NumPy release
+the interpreter while they compute, so one visitor's message is understood on
 one core while the loop answers others (reads and saves conversations, runs
 the RulePolicy) on the other. Parses still run one at a time, in order.
 
