@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Tuple
 
 import numpy as np
+import onnx
 import onnxruntime
 
 from rasa_extensions.nlu.sentence_encoder_graph import EncoderLayer, encoder_graph
@@ -62,7 +63,9 @@ def test_the_graph_matches_a_numpy_bert_layer_with_padding_masked() -> None:
     })  # fmt: skip
     layer = EncoderLayer.from_weights(checkpoint, prefix)
     norm = (1 + weights(WIDTH), weights(WIDTH))
-    session = onnxruntime.InferenceSession(encoder_graph(norm, [layer], HEADS).SerializeToString())
+    graph = encoder_graph(norm, [layer], HEADS)
+    onnx.checker.check_model(graph)
+    session = onnxruntime.InferenceSession(graph.SerializeToString())
 
     embedded = weights(2, 5, WIDTH)
     mask = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], dtype=np.float32)

@@ -223,7 +223,8 @@ class SentenceEncoder:
             ids[row, : len(sequence)] = sequence
             mask[row, : len(sequence)] = 1.0
         embedded = self.word_embeddings[ids] + self.position_embeddings[:length][None] + self.token_type_embedding
-        (sentences,) = self._session.run(["sentence"], {"embedded": embedded.astype(np.float32), "mask": mask})
+        inputs = {"embedded": embedded.astype(np.float32, copy=False), "mask": mask}
+        (sentences,) = self._session.run(["sentence"], inputs)
         return sentences
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
