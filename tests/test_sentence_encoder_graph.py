@@ -6,9 +6,8 @@ from typing import Tuple
 
 import numpy as np
 import onnx
-import onnxruntime
 
-from rasa_extensions.nlu.sentence_encoder_graph import EncoderLayer, encoder_graph
+from rasa_extensions.nlu.sentence_encoder_graph import EncoderLayer, encoder_graph, encoder_session
 
 WIDTH, HEADS, INTERMEDIATE = 8, 2, 16
 
@@ -65,7 +64,7 @@ def test_the_graph_matches_a_numpy_bert_layer_with_padding_masked() -> None:
     norm = (1 + weights(WIDTH), weights(WIDTH))
     graph = encoder_graph(norm, [layer], HEADS)
     onnx.checker.check_model(graph)
-    session = onnxruntime.InferenceSession(graph.SerializeToString())
+    session = encoder_session(graph)
 
     embedded = weights(2, 5, WIDTH)
     mask = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], dtype=np.float32)

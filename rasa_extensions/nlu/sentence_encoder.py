@@ -20,14 +20,10 @@ from pathlib import Path
 from typing import Dict, List, Sequence, Tuple, Union
 
 import numpy as np
-import onnxruntime
 
-from rasa_extensions.nlu.sentence_encoder_graph import EncoderLayer, encoder_graph
+from rasa_extensions.nlu.sentence_encoder_graph import EncoderLayer, encoder_graph, encoder_session
 
 MAX_TOKENS = 128
-# One thread per message: a server understands one message at a time per
-# worker, and its event loop needs the other core for everything else.
-ENCODER_THREADS = 1
 _SAFETENSORS_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
 
 
@@ -205,12 +201,7 @@ class SentenceEncoder:
             ],
             heads=int(config["num_attention_heads"]),
         )
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = ENCODER_THREADS
-        options.inter_op_num_threads = 1
-        self._session = onnxruntime.InferenceSession(
-            graph.SerializeToString(), options, providers=["CPUExecutionProvider"]
-        )
+        self._session = encoder_session(graph)
         # Everything is now a copy (in ONNX Runtime) or read from the file
         # when used (the word-embedding table's rows).
         weights_file.release_pages()

@@ -6,6 +6,7 @@ length without compiling anything first. The graph is built here in memory
 from the weights in the safetensors file, operation by operation as
 sentence-transformers' BERT computes them, so nothing is converted or
 downloaded.
+`encoder_session` is how the encoder and its tests run it.
 
 Inputs: `embedded` (batch, length, width), the token, position and type
 embeddings summed; `mask` (batch, length), 1 for tokens and 0 for padding.
@@ -20,11 +21,15 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 import onnx
+import onnxruntime
 from onnx import TensorProto, helper, numpy_helper
 
 # LayerNormalization is in ONNX from opset 17, GELU from opset 20.
 OPSET = 20
 ONNX_IR_VERSION = 9
+# One thread per message: a server understands one message at a time per
+# worker, and its event loop needs the other core for everything else.
+ENCODER_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -165,3 +170,11 @@ def encoder_graph(
     )
     # Checked against the ONNX specification by the tests, not at each start-up.
     return model
+
+
+def encoder_session(model: onnx.ModelProto) -> onnxruntime.InferenceSession:
+    """ONNX Runtime's session for the graph, on the CPU with one thread."""
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = ENCODER_THREADS
+    options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
