@@ -11,9 +11,10 @@ from typing import Dict, List, Tuple
 import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-SHARED_CONTENT = PROJECT_DIR.parent / "shared" / "content"
-CATALOGUE = SHARED_CONTENT / "faq_catalogue.md"
-MEDICAL_FACTS = SHARED_CONTENT / "medical_facts.md"
+# The project's own content reference (docs/content/README.md).
+CONTENT_DIR = PROJECT_DIR / "docs" / "content"
+CATALOGUE = CONTENT_DIR / "faq_catalogue.md"
+MEDICAL_FACTS = CONTENT_DIR / "medical_facts.md"
 HOLDOUT = PROJECT_DIR / "tests" / "nlu_holdout" / "holdout.yml"
 # A second, harder set written blind later (see tests/nlu_holdout/README.md).
 FRESH_HOLDOUT = PROJECT_DIR / "tests" / "nlu_holdout" / "fresh.yml"
