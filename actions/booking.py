@@ -8,7 +8,6 @@ from typing import Any, Dict, List
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from actions.clinic_locator import clinic_coordinates, describe_nearest
@@ -19,6 +18,7 @@ from actions.visitor_forms import (
     answer_as_yes_no,
     clear_visitor_details,
     clinic_from_words,
+    is_correction,
     latest_text,
 )
 from actions.visitor_requests import clinic_reference, submit_request
@@ -64,7 +64,7 @@ class ValidateBookingForm(VisitorFormValidation):
         text = str(value)
         named = clinic_from_words(text)
         if named:
-            if tracker.get_slot(REQUESTED_SLOT) != "preferred_clinic":
+            if is_correction(tracker, "preferred_clinic", named):
                 dispatcher.utter_message(response="utter_detail_updated", detail="clinic")
             return {"preferred_clinic": named, "wants_nearest_clinic": False, "visitor_location": None}
         lookup = find_place(text, near=clinic_coordinates())

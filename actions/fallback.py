@@ -1,34 +1,104 @@
-"""Counts misunderstood messages for the two-stage fallback rules."""
+"""'Did you mean...?': offers the likeliest topics when a message was not understood.
+
+Rasa's two-stage fallback asks about the single likeliest intent; visitors'
+questions often sit between two or three FAQ topics, so this offers up to
+three of them as buttons (docs/dialogue/README.md has where it fits in the
+conversation). A button sends the topic's own question
+(data/responses/faq_topics.yml), which the assistant answers like a typed
+one; "Something else" leads to a request to rephrase, and a miss after that
+to the offer of a person (data/rules/fallback.yml).
+"""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, List, Mapping
 
+import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-LOW_CONFIDENCE_INTENT = "nlu_fallback"
+FAQ_TOPICS_FILE = Path(__file__).resolve().parent.parent / "data" / "responses" / "faq_topics.yml"
+FAQ_INTENT = "faq"
+# Conversation intents worth offering by name: the others ("yes", "thanks",
+# an urgent symptom...) either need no guess or are never guessed at.
+OFFERED_INTENTS = {
+    "book_appointment": {"title": "Book a consultation", "payload": "/book_appointment"},
+    "human_handoff": {"title": "Talk to a person", "payload": "/human_handoff"},
+}
+# A topic is offered when the model gives it at least this share of its
+# belief. Set by reasoning, not tuned on any test set: an eighth is well
+# above the one-in-twenty-six of a topic the model knows nothing about, and
+# low enough that an ambiguous message between two topics offers both.
+MIN_SCORE = 0.125
+MAX_OFFERED = 3
+SOMETHING_ELSE = {"title": "Something else", "payload": "/deny"}
+# The unreadable-message guard (emoji only, another language) is certain of
+# its nlu_fallback; the FallbackClassifier's carries its threshold (0.5).
+# Guessing topics from a Spanish question helps no one: ask in English.
+UNREADABLE_CONFIDENCE = 1.0
 
 
-def consecutive_misses(tracker: Tracker) -> int:
-    """How many of the latest user messages in a row were not understood."""
-    misses = 0
-    for event in reversed(tracker.events):
-        if event.get("event") != "user":
-            continue
-        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if intent != LOW_CONFIDENCE_INTENT:
-            break
-        misses += 1
-    return misses
+@dataclass(frozen=True)
+class Suggestion:
+    """One 'did you mean' option: a button and how likely the model thought it."""
+
+    title: str
+    payload: str
+    score: float
 
 
-class ActionCheckRepeatedMisunderstanding(Action):
-    """Sets `repeated_misunderstanding` so the rules can ask to rephrase once, then offer a person."""
+@lru_cache(maxsize=1)
+def faq_topics() -> Dict[str, Dict[str, str]]:
+    """FAQ key -> {title, question}, from data/responses/faq_topics.yml."""
+    return yaml.safe_load(FAQ_TOPICS_FILE.read_text(encoding="utf-8"))
+
+
+def suggestions(parse: Mapping[str, Any], topics: Mapping[str, Mapping[str, str]]) -> List[Suggestion]:
+    """The likeliest topics of a parsed message, best first, at most MAX_OFFERED.
+
+    A FAQ key scores the model's confidence in the FAQ intent times the
+    answer selector's confidence in that key.
+    """
+    if float((parse.get("intent") or {}).get("confidence") or 0.0) >= UNREADABLE_CONFIDENCE:
+        return []
+    intent_confidence = {
+        ranked.get("name"): float(ranked.get("confidence") or 0.0) for ranked in parse.get("intent_ranking") or []
+    }
+    found: List[Suggestion] = []
+    faq_ranking = (((parse.get("response_selector") or {}).get(FAQ_INTENT) or {}).get("ranking")) or []
+    for ranked in faq_ranking:
+        key = str(ranked.get("intent_response_key", "")).split("/", 1)[-1]
+        if key in topics:
+            score = intent_confidence.get(FAQ_INTENT, 0.0) * float(ranked.get("confidence") or 0.0)
+            found.append(Suggestion(topics[key]["title"], topics[key]["question"], score))
+    for intent, button in OFFERED_INTENTS.items():
+        found.append(Suggestion(button["title"], button["payload"], intent_confidence.get(intent, 0.0)))
+    likely = sorted((s for s in found if s.score >= MIN_SCORE), key=lambda s: s.score, reverse=True)
+    return likely[:MAX_OFFERED]
+
+
+class ActionOfferTopics(Action):
+    """Offers the likeliest topics as buttons, or asks to rephrase when none is likely."""
 
     def name(self) -> str:
-        return "action_check_repeated_misunderstanding"
+        return "action_offer_topics"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[EventType]:
-        return [SlotSet("repeated_misunderstanding", consecutive_misses(tracker) >= 2)]
+        offered = suggestions(tracker.latest_message or {}, faq_topics())
+        in_form = bool((tracker.active_loop or {}).get("name"))
+        if not offered:
+            # In a form, the form's question follows: no need to ask for more.
+            dispatcher.utter_message(response="utter_not_understood_in_form" if in_form else "utter_ask_rephrase")
+            return []
+        buttons = [{"title": s.title, "payload": s.payload} for s in offered]
+        if in_form:
+            # "Something else" would read as an answer to the form's question,
+            # which the form asks again right after this.
+            dispatcher.utter_message(response="utter_did_you_mean_in_form", buttons=buttons)
+        else:
+            dispatcher.utter_message(response="utter_did_you_mean", buttons=[*buttons, SOMETHING_ELSE])
+        return []

@@ -34,11 +34,16 @@ from actions.visitor_details import (
 
 logger = logging.getLogger(__name__)
 
-# Messages with these intents are never taken as an answer to a question.
-ALWAYS_INTERRUPTIONS = frozenset({"stop", "urgent_symptom", "human_handoff", "bot_challenge", "goodbye"})
+# Messages with these intents are never taken as an answer to a question;
+# data/rules/booking.yml and handoff.yml answer each one, then the form asks
+# its question again.
+ALWAYS_INTERRUPTIONS = frozenset(
+    {"stop", "urgent_symptom", "human_handoff", "book_appointment", "bot_challenge", "goodbye", "greet", "thank"}
+)
 # These interrupt only when phrased as a question: "boxcar scars on my cheeks"
-# may be classified as an FAQ but is still the answer to "what to treat?".
-QUESTION_INTERRUPTIONS = frozenset({"faq", "out_of_scope", "book_appointment", "greet", "thank"})
+# may be classified as an FAQ, and "Xochitl Nguyen" may not be understood at
+# all, but each is still the answer to the question asked.
+QUESTION_INTERRUPTIONS = frozenset({"faq", "out_of_scope", "nlu_fallback"})
 MISSES_BEFORE_OFFERING_A_PERSON = 3
 MISS_COUNTER_SLOT = "invalid_answers"
 VISITOR_DETAIL_SLOTS = (
@@ -85,6 +90,15 @@ def answer_as_yes_no(tracker: Tracker) -> Optional[bool]:
     if intent in {"deny", "stop"}:
         return False
     return yes_or_no(latest_text(tracker))
+
+
+def is_correction(tracker: Tracker, slot: str, value: Any) -> bool:
+    """Whether `value` changes an answer given earlier, not the one asked for now.
+
+    A form that starts with details already known (a callback request after
+    a booking was begun) validates them again unchanged: that is no correction.
+    """
+    return tracker.get_slot(REQUESTED_SLOT) != slot and tracker.get_slot(slot) != value
 
 
 class VisitorFormValidation(FormValidationAction, ABC):
@@ -161,7 +175,7 @@ class VisitorFormValidation(FormValidationAction, ABC):
         name = find_name(str(value))
         if name is None:
             dispatcher.utter_message(response="utter_invalid_visitor_name")
-        elif tracker.get_slot(REQUESTED_SLOT) != "visitor_name":
+        elif is_correction(tracker, "visitor_name", name):
             dispatcher.utter_message(response="utter_detail_updated", detail="name")
         return {"visitor_name": name}
 
@@ -175,7 +189,7 @@ class VisitorFormValidation(FormValidationAction, ABC):
             else:
                 dispatcher.utter_message(response="utter_invalid_visitor_contact")
             return {"visitor_contact": None}
-        if tracker.get_slot(REQUESTED_SLOT) != "visitor_contact":
+        if is_correction(tracker, "visitor_contact", contact.readable):
             dispatcher.utter_message(response="utter_detail_updated", detail="contact details")
         return {"visitor_contact": contact.readable}
 

@@ -3,7 +3,8 @@
     python -m rasa_extensions.rasa_command run [rasa run options]
     python -m rasa_extensions.rasa_command train [rasa train options]
 
-Five changes, all measured (benchmarks/README.md), nothing else:
+Six changes, nothing else. The first five were measured for speed
+(benchmarks/README.md); the last is for safety:
 
 - JAX is not imported. TensorFlow 2.12 imports it, when installed, only to
   convert JAX models to TensorFlow Lite (`tensorflow/lite/python/util.py`,
@@ -27,6 +28,10 @@ Five changes, all measured (benchmarks/README.md), nothing else:
   validator (rasa_extensions/action_response_validation.py says why).
 - `run` moves the objects alive once the model is loaded out of Python's
   garbage collections (rasa_extensions/startup_objects.py says why).
+- `run` checks every turn's reply after the dialogue has run: a red flag
+  always gets the safety reply, no message goes unanswered, and a
+  conversation the policy left stuck listens again
+  (rasa_extensions/conversation_guard.py says why).
 """
 
 from __future__ import annotations
@@ -92,6 +97,7 @@ def main() -> None:
         switch_off_training_cache()
     # Imported here: they load TensorFlow, which must come after the lines above.
     from rasa_extensions.action_response_validation import use_prepared_validator
+    from rasa_extensions.conversation_guard import install as install_conversation_guard
     from rasa_extensions.sparse_batches import use_vectorised_conversion
     from rasa_extensions.startup_objects import freeze_after_model_load
 
@@ -99,6 +105,7 @@ def main() -> None:
         use_vectorised_conversion()
     if subcommand == "run":
         freeze_after_model_load()
+        install_conversation_guard()
 
     use_prepared_validator()
     from rasa.__main__ import main as rasa_main

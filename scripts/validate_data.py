@@ -4,7 +4,9 @@ Rasa warns "The utterance X is not used in any story or rule" for every
 response that a form or a custom action sends, because it only reads stories
 and rules. This script runs the validator and accepts that warning only when
 the response really is used: it is a form question (`utter_ask_<slot>` or
-`utter_ask_<form>_<slot>`) or its name appears in the actions code. Any other
+`utter_ask_<form>_<slot>`), its name appears in the actions code or the
+Rasa server's own extensions (rasa_extensions/), or it is `utter_default`,
+which Rasa's core fallback action sends (config.yml). Any other
 warning, and any response used nowhere at all, fails.
 
 Usage: python scripts/validate_data.py   (exit code 0 = clean)
@@ -26,6 +28,8 @@ UNUSED_UTTERANCE = re.compile(r"The utterance '([^']+)' is not used in any story
 # into domain.yml and then reports the intent as "duplicated across domain
 # files" (ResponsesSyncImporter.get_domain); it is not a problem in the data.
 RETRIEVAL_INTENT_NOTICE = "duplicated intents have been found across multiple domain files: faq"
+# Sent by Rasa's action_default_fallback, the policy's core fallback action.
+CORE_FALLBACK_RESPONSE = "utter_default"
 
 
 def form_questions(domain: dict) -> Set[str]:
@@ -45,10 +49,14 @@ def actions_source() -> str:
     return "\n".join(path.read_text(encoding="utf-8") for path in (PROJECT_DIR / "actions").rglob("*.py"))
 
 
+def server_extensions_source() -> str:
+    return "\n".join(path.read_text(encoding="utf-8") for path in (PROJECT_DIR / "rasa_extensions").rglob("*.py"))
+
+
 def problems(validator_output: str) -> List[str]:
     domain = yaml.safe_load((PROJECT_DIR / "domain.yml").read_text(encoding="utf-8"))
-    used_by_code = set(re.findall(r'"(utter_\w+)"', actions_source()))
-    allowed = form_questions(domain) | used_by_code
+    used_by_code = set(re.findall(r'"(utter_\w+)"', actions_source() + server_extensions_source()))
+    allowed = form_questions(domain) | used_by_code | {CORE_FALLBACK_RESPONSE}
     found = []
     for line in validator_output.splitlines():
         if "UserWarning" not in line or RETRIEVAL_INTENT_NOTICE in line:

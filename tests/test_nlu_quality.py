@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.nlu_evaluation import evaluate_model, load_examples
+from actions.fallback import faq_topics
+from benchmarks.nlu_evaluation import Example, evaluate_model, load_examples
 from tests.support.project_data import FRESH_HOLDOUT, HOLDOUT, PROJECT_DIR
 
 MINIMUM_ACCURACY = 0.92
@@ -42,3 +43,10 @@ def test_held_out_accuracy_meets_the_gate(held_out_report) -> None:
 def test_every_urgent_symptom_message_gets_the_safety_reply(held_out_report) -> None:
     missed = [text for text, gold, _ in held_out_report.mistakes() if gold == "urgent_symptom"]
     assert missed == []
+
+
+def test_every_did_you_mean_button_is_answered_with_its_own_topic(model_path: Path) -> None:
+    """A "Did you mean...?" button sends its topic's question (actions/fallback.py)."""
+    examples = [Example(topic["question"], f"faq/{key}") for key, topic in faq_topics().items()]
+    report = evaluate_model(model_path, examples)
+    assert report.mistakes() == []
