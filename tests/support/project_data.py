@@ -18,6 +18,8 @@ MEDICAL_FACTS = CONTENT_DIR / "medical_facts.md"
 HOLDOUT = PROJECT_DIR / "tests" / "nlu_holdout" / "holdout.yml"
 # A second, harder set written blind later (see tests/nlu_holdout/README.md).
 FRESH_HOLDOUT = PROJECT_DIR / "tests" / "nlu_holdout" / "fresh.yml"
+# Never tuned on: tests/nlu_blind/README.md.
+BLIND = PROJECT_DIR / "tests" / "nlu_blind" / "blind.yml"
 
 
 def _table_first_column(markdown: str, heading: str) -> List[str]:
@@ -71,6 +73,11 @@ def training_examples() -> Dict[str, List[str]]:
 @lru_cache(maxsize=1)
 def holdout_examples() -> Dict[str, List[str]]:
     return examples_by_intent([HOLDOUT])
+
+
+@lru_cache(maxsize=1)
+def blind_examples() -> Dict[str, List[str]]:
+    return examples_by_intent([BLIND])
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,1 @@
+"""The conversation fuzzer: random whole conversations, checked turn by turn (fuzzer.py)."""
