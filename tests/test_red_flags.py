@@ -127,6 +127,7 @@ def test_clinic_tier_symptoms_after_treatment(text: str) -> None:
         "is hyperpigmentation common after resurfacing",
         "colour change risk for brown skin after resurfacing",
         "how red will I be for my wedding 3 weeks after?",
+        "is it ok to get lasered with a few pimples or will it spread them around",
         "will the redness last for months after co2?",
         "my sister got dark patches after her laser, does that happen a lot",
         # History, plans and things that are over.
