@@ -46,6 +46,8 @@ RULES = RedFlagRules.from_file(DEFAULT_TERMS_FILE)
         "my daughter's eye is red and painful",
         "my mom's eye is killing her after her laser at another place",
         "treated at a different clinic, now my eye hurts",
+        "my brother's eye won't stop hurting since he had laser somewhere else",
+        "poked myself in the eye with a mascara wand and it's really sore",
         "my son's lips are swelling after his laser, is this a side effect?",
         # Each family, in ordinary words.
         "my tongue is swelling up an hour after treatment",
