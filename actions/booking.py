@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.clinic_locator import clinic_coordinates, describe_nearest
+from actions.clinic_sentences import chosen_clinic_values
 from actions.geocoder import find_place
 from actions.runtime import current_clinic
 from actions.visitor_forms import (
@@ -66,7 +67,12 @@ class ValidateBookingForm(VisitorFormValidation):
         if named:
             if is_correction(tracker, "preferred_clinic", named):
                 dispatcher.utter_message(response="utter_detail_updated", detail="clinic")
-            return {"preferred_clinic": named, "wants_nearest_clinic": False, "visitor_location": None}
+            return {
+                "preferred_clinic": named,
+                "wants_nearest_clinic": False,
+                "visitor_location": None,
+                **chosen_clinic_values(current_clinic(), named),
+            }
         lookup = find_place(text, near=clinic_coordinates())
         if lookup.place or lookup.is_ambiguous:
             chosen = describe_nearest(dispatcher, lookup)
@@ -81,7 +87,12 @@ class ValidateBookingForm(VisitorFormValidation):
     ) -> Dict[str, Any]:
         named = clinic_from_words(str(value))
         if named:
-            return {"preferred_clinic": named, "wants_nearest_clinic": False, "visitor_location": None}
+            return {
+                "preferred_clinic": named,
+                "wants_nearest_clinic": False,
+                "visitor_location": None,
+                **chosen_clinic_values(current_clinic(), named),
+            }
         return describe_nearest(dispatcher, find_place(str(value), near=clinic_coordinates())) or {
             "visitor_location": None
         }

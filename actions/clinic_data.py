@@ -82,11 +82,23 @@ class Clinic:
     email: str
     consultation_fee: str
     payment_options: str
+    # The clinic's policy for patients under 18, one sentence as written.
+    minors_policy: str
     providers: Tuple[Provider, ...]
     locations: Tuple[Location, ...]
 
     def location(self, location_id: str) -> Optional[Location]:
         return next((loc for loc in self.locations if loc.id == location_id), None)
+
+    def location_named(self, name: Optional[str]) -> Optional[Location]:
+        """The location called `name` (as the booking form stores it), if any."""
+        wanted = (name or "").strip().lower()
+        return next((loc for loc in self.locations if wanted and loc.name.lower() == wanted), None)
+
+    @property
+    def has_urgent_number(self) -> bool:
+        """Whether the urgent-symptom reply has any phone number to give."""
+        return bool(self.phone or self.after_hours_phone or any(loc.phone for loc in self.locations))
 
     def is_open(self, moment: datetime) -> Optional[bool]:
         """Whether any location is open at `moment`; None if hours are unknown."""
@@ -186,6 +198,7 @@ class _Parser:
             email=self.text(raw, "email", ""),
             consultation_fee=self.text(raw, "consultation_fee", ""),
             payment_options=self.text(raw, "payment_options", ""),
+            minors_policy=self.text(raw, "minors_policy", ""),
             providers=tuple(self.provider(item, index) for index, item in enumerate(providers)),
             locations=parsed_locations,
         )
@@ -280,6 +293,22 @@ def missing_details_warning(clinic: Clinic, path: Path) -> Optional[str]:
     )
 
 
+def urgent_contact_warning(clinic: Clinic, path: Path) -> Optional[str]:
+    """A warning for staff when the urgent-symptom reply would give no phone number at all."""
+    if clinic.has_urgent_number:
+        return None
+    return (
+        f"The urgent-symptom reply has no phone number to give: patients with a worrying "
+        f"symptom after treatment are only told to call their doctor, urgent care or 911. "
+        f"Fill in phone, after_hours_phone or a location's phone in {path}."
+    )
+
+
+def warnings(clinic: Clinic, path: Path) -> List[str]:
+    """Every warning for staff about the clinic data file, most serious first."""
+    return [w for w in (urgent_contact_warning(clinic, path), missing_details_warning(clinic, path)) if w]
+
+
 def main() -> None:
     """`python -m actions.clinic_data [file]`: check the clinic data file."""
     import sys
@@ -291,8 +320,11 @@ def main() -> None:
         clinic = load_clinic(path)
     except ClinicDataError as error:
         sys.exit(f"ERROR: {error}")
-    warning = missing_details_warning(clinic, path)
-    print(f"WARNING: {warning}" if warning else f"{path}: all clinic details are filled in.")
+    found = warnings(clinic, path)
+    for warning in found:
+        print(f"WARNING: {warning}")
+    if not found:
+        print(f"{path}: all clinic details are filled in.")
 
 
 if __name__ == "__main__":

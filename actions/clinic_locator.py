@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.clinic_sentences import CHOSEN_CLINIC_SLOTS, chosen_clinic_values
 from actions.geocoder import PlaceLookup, find_place, nearest_clinic
 from actions.runtime import current_clinic
 from actions.visitor_forms import latest_text
@@ -35,7 +36,12 @@ def describe_nearest(dispatcher: CollectingDispatcher, lookup: PlaceLookup) -> O
         miles=f"{nearest.miles:.0f}",
         others=others,
     )
-    return {"visitor_location": lookup.place.label, "preferred_clinic": nearest.location.name}
+    return {
+        "visitor_location": lookup.place.label,
+        "preferred_clinic": nearest.location.name,
+        # From now on the safety reply and contact details give the nearer clinic's number.
+        **chosen_clinic_values(current_clinic(), nearest.location.name),
+    }
 
 
 class ActionFindNearestClinic(Action):
@@ -49,5 +55,5 @@ class ActionFindNearestClinic(Action):
         if lookup.place is None and not lookup.is_ambiguous:
             dispatcher.utter_message(response="utter_anything_else")
             return []
-        describe_nearest(dispatcher, lookup)
-        return []
+        found = describe_nearest(dispatcher, lookup) or {}
+        return [SlotSet(name, found[name]) for name in CHOSEN_CLINIC_SLOTS if name in found]

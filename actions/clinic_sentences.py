@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import time
 from itertools import groupby
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from actions.clinic_data import WEEKDAYS, Clinic, Location, OpeningHours
 
@@ -24,11 +24,11 @@ _DAY_ABBREVIATIONS = {
 }
 
 
-def join_words(items: Sequence[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
+def join_words(items: Sequence[str], last: str = "and") -> str:
+    """'a', 'a and b', 'a, b and c' (or 'a, b or c')."""
     if len(items) <= 2:
-        return " and ".join(items)
-    return f"{', '.join(items[:-1])} and {items[-1]}"
+        return f" {last} ".join(items)
+    return f"{', '.join(items[:-1])} {last} {items[-1]}"
 
 
 def format_time(moment: time) -> str:
@@ -54,11 +54,38 @@ def describe_hours(location: Location) -> str:
     return ", ".join(parts)
 
 
-def contact_sentence(clinic: Clinic) -> str:
+def daytime_phones(clinic: Clinic, chosen: Optional[Location] = None) -> List[Tuple[str, str]]:
+    """(clinic name or "", number) to call in opening hours.
+
+    The chosen clinic's number when it has one, else the main number, else
+    each location's number.
+    """
+    if chosen is not None and chosen.phone:
+        return [(chosen.name, chosen.phone)]
+    if clinic.phone:
+        return [("", clinic.phone)]
+    return [(loc.name, loc.phone) for loc in clinic.locations if loc.phone]
+
+
+def _our_numbers(phones: List[Tuple[str, str]]) -> str:
+    """'Our clinic's number is X', 'Our Oak Brook clinic's number is X', or each clinic's."""
+    if len(phones) == 1:
+        name, number = phones[0]
+        return f"Our {name + ' ' if name else ''}clinic's number is {number}"
+    return "Our clinics' numbers are " + join_words([f"{name} {number}" for name, number in phones])
+
+
+def contact_sentence(clinic: Clinic, chosen: Optional[Location] = None) -> str:
     """How to reach the clinic, from whatever contact details are configured."""
     ways = []
-    if clinic.phone:
-        ways.append(f"call us at {clinic.phone}")
+    phones = daytime_phones(clinic, chosen)
+    if phones:
+        ways.append(
+            "call "
+            + join_words(
+                [f"our {name} clinic at {number}" if name else f"us at {number}" for name, number in phones], last="or"
+            )
+        )
     if clinic.email:
         ways.append(f"email {clinic.email}")
     if clinic.website:
@@ -68,19 +95,22 @@ def contact_sentence(clinic: Clinic) -> str:
     return f"You can {join_words(ways)}, or leave your details with me and our team will get back to you."
 
 
-def urgent_contact_sentence(clinic: Clinic) -> str:
-    """The numbers to call about a worrying symptom, or an honest fallback."""
-    if clinic.phone and clinic.after_hours_phone:
+def urgent_contact_sentence(clinic: Clinic, chosen: Optional[Location] = None) -> str:
+    """The numbers to call about a worrying symptom, always with a way to get help after hours."""
+    phones = daytime_phones(clinic, chosen)
+    if phones and clinic.after_hours_phone:
+        return f"{_our_numbers(phones)}. After hours, call {clinic.after_hours_phone}. In an emergency, call 911."
+    if phones:
+        # A daytime number alone would send people to a closed clinic.
         return (
-            f"Our clinic's number is {clinic.phone}, and after hours please call "
-            f"{clinic.after_hours_phone}. If it's an emergency, call 911."
+            f"{_our_numbers(phones)}. When the clinic is closed, go to an urgent care center, "
+            "or call 911 in an emergency."
         )
-    if clinic.phone:
-        return f"Our clinic's number is {clinic.phone}. If it's an emergency, call 911."
+    if clinic.after_hours_phone:
+        return f"Our number for symptoms after treatment is {clinic.after_hours_phone}. In an emergency, call 911."
     return (
-        "Our clinic's phone number isn't listed in this chat yet. If you can't "
-        "reach the clinic that treated you, contact your doctor or an urgent care "
-        "centre, and if it's an emergency, call 911."
+        "Our clinic's phone number isn't listed in this chat yet. If you can't reach the clinic that "
+        "treated you, call your doctor or go to an urgent care center. In an emergency, call 911."
     )
 
 
@@ -120,6 +150,27 @@ def providers_sentence(clinic: Clinic) -> str:
     return f"At our clinics, laser treatments are performed by {join_words(people)}."
 
 
+def minors_policy_sentence(clinic: Clinic) -> str:
+    return clinic.minors_policy or (
+        "Patients under 18 usually need a parent's or guardian's consent. Our team can confirm the clinic's policy."
+    )
+
+
+# The slots that follow the clinic a visitor chose or is nearest to.
+CHOSEN_CLINIC_SLOTS = ("clinic_contact", "clinic_urgent_contact")
+
+
+def chosen_clinic_values(clinic: Clinic, location_name: Optional[str]) -> Dict[str, str]:
+    """The contact sentences for the clinic a visitor chose or is nearest to.
+
+    Set beside the preferred_clinic slot, so the safety reply and the contact
+    details give that clinic's number first from then on.
+    """
+    chosen = clinic.location_named(location_name)
+    values = (contact_sentence(clinic, chosen), urgent_contact_sentence(clinic, chosen))
+    return dict(zip(CHOSEN_CLINIC_SLOTS, values, strict=True))
+
+
 def template_values(clinic: Clinic) -> Dict[str, str]:
     """Every {clinic_...} placeholder used in responses, as sentences."""
     return {
@@ -134,4 +185,5 @@ def template_values(clinic: Clinic) -> Dict[str, str]:
         "clinic_consultation_fee": clinic.consultation_fee
         or "Our team will tell you about any consultation fee when you book.",
         "clinic_providers": providers_sentence(clinic),
+        "clinic_minors_policy": minors_policy_sentence(clinic),
     }

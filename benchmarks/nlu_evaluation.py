@@ -135,9 +135,14 @@ async def _parse_all(model_path: Path, texts: Sequence[str]) -> List[Dict[str, A
     return [await agent.parse_message(text) for text in texts]
 
 
+def parse_texts(model_path: Path, texts: Sequence[str]) -> List[Dict[str, Any]]:
+    """The trained model's parse result for each text (its whole NLU pipeline)."""
+    return asyncio.run(_parse_all(model_path, texts))
+
+
 def evaluate_model(model_path: Path, examples: Sequence[Example]) -> Report:
     """Parse every example with the trained model and score the predictions."""
-    results = asyncio.run(_parse_all(model_path, [e.text for e in examples]))
+    results = parse_texts(model_path, [e.text for e in examples])
     return Report(examples=examples, predictions=[predicted_label(r) for r in results], parses=results)
 
 

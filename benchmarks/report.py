@@ -45,6 +45,19 @@ def accuracy_table(results: Dict[str, Any]) -> List[str]:
     return lines
 
 
+def red_flag_table(results: Dict[str, Any]) -> List[str]:
+    lines = table_header(
+        "Pipeline", "Emergency tier: 911 reply", "Clinic tier: a safety reply", "Ordinary: 911 reply",
+        "Ordinary: any safety reply",
+    )  # fmt: skip
+    for name, row in results.get("red_flags", {}).items():
+        lines.append(
+            f"| {LABELS[name]} | {_fmt(row['emergency_recall'])} | {_fmt(row['clinic_recall'])} | "
+            f"{_fmt(row['false_911_rate'])} | {_fmt(row['any_urgent_rate'])} |"
+        )
+    return lines
+
+
 def pace(load: Dict[str, Any]) -> str:
     pause = load.get("pause_s", 0.0)
     return f"{0.5 * pause:g}-{1.5 * pause:g} s pauses" if pause else "back to back"
@@ -165,6 +178,16 @@ def write_report(results: Dict[str, Any], directory: Path) -> Path:
         "",
         "### FallbackClassifier setting (project pipeline, cross-validation)",
         *fallback_table(results),
+        "",
+        "## Red flags",
+        "",
+        "The safety reply each pipeline's held-out model gives on tests/red_flags/: emergency messages must get "
+        "the 911 reply, clinic-tier messages a safety reply, ordinary questions neither. The project's pipeline "
+        "has the red-flag rules (clinical_safety/red_flags.yml) after its model; the others are the model alone, "
+        "and an urgent message without a tier gets both lists, the 911 one included. These sets are the rules' "
+        "development measure (tests/red_flags/README.md).",
+        "",
+        *red_flag_table(results),
         "",
         "## Speed (REST channel, client on the same machine)",
         "",

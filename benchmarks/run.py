@@ -5,7 +5,8 @@
 
 Understanding: held-out accuracy and k-fold cross-validation for (a) the
 project's pipeline (config.yml), (b) Rasa's default pipeline and policies
-(benchmarks/configs/rasa_default.yml) and (c) TF-IDF + logistic regression.
+(benchmarks/configs/rasa_default.yml) and (c) TF-IDF + logistic regression,
+and the safety reply each gives on the red-flag sets (tests/red_flags/).
 Speed: REST latency one visitor at a time and with 10, 50 and 100 at once
 (back to back, and at a person's pace), for (a) as the assistant runs, (b)
 as Rasa's default set-up runs (stock `rasa run` and REST channel), (b)'s
@@ -34,6 +35,8 @@ from typing import Any, Dict, List, Sequence, Tuple
 import yaml
 
 from benchmarks.nlu_evaluation import OUT_OF_SCOPE_INTENT, Example, Report, load_examples, with_fallback_threshold
+from benchmarks.red_flag_evaluation import TARGETS as RED_FLAG_TARGETS
+from benchmarks.red_flag_evaluation import RedFlagSets, evaluate_red_flags, reply_to_label
 from benchmarks.report import write_report
 from benchmarks.speed import VISITOR_PAUSE_SECONDS, floor_server, rss_megabytes, run_load, serve
 from benchmarks.understanding import (
@@ -87,6 +90,19 @@ def understanding_row(holdout: Report, cv: Report | None) -> Dict[str, float]:
     if cv is not None:
         row.update(cv_accuracy=cv.accuracy, cv_macro_f1=cv.macro_f1)
     return row
+
+
+def red_flag_targets(red_flags: Dict[str, float]) -> List[Tuple[str, Any, bool]]:
+    """The safety reply's targets (tests/red_flags/README.md) for the project's pipeline."""
+    emergency, clinic = red_flags["emergency_recall"], red_flags["clinic_recall"]
+    false_911, any_urgent = red_flags["false_911_rate"], red_flags["any_urgent_rate"]
+    return [
+        ("red flags: emergency tier gets the 911 reply = 1.0", emergency,
+         emergency >= RED_FLAG_TARGETS["emergency_recall"]),
+        ("red flags: clinic tier gets a safety reply >= 0.98", clinic, clinic >= RED_FLAG_TARGETS["clinic_recall"]),
+        ("red flags: ordinary questions with the 911 reply <= 2%",
+         f"{false_911:.1%} (any safety reply: {any_urgent:.1%})", false_911 <= RED_FLAG_TARGETS["false_911_rate"]),
+    ]  # fmt: skip
 
 
 def fallback_sweep(cv_report: Report) -> List[Dict[str, float]]:
@@ -195,6 +211,7 @@ def targets(results: Dict[str, Any]) -> List[Dict[str, Any]]:
          project["holdout_accuracy"] > best_baseline),
         ("urgent-symptom recall = 1.0", project["urgent_recall"], project["urgent_recall"] >= 1.0),
         ("out-of-scope recall >= 0.9", project["out_of_scope_recall"], project["out_of_scope_recall"] >= 0.9),
+        *red_flag_targets(results["red_flags"]["project"]),
         ("p50 below Rasa default's (one visitor)",
          f"{p50:.1f} vs {default_p50:.1f} ms (default's model behind the project's server: {same_server_p50:.1f} ms)",
          p50 < default_p50),
@@ -238,20 +255,23 @@ def main(argv: Sequence[str] | None = None) -> Path:
     training = load_examples(NLU_FILES)
     training_data = TRAINING_DATA
     holdout = load_examples([PROJECT_DIR / "tests" / "nlu_holdout" / "holdout.yml"])
+    red_flag_sets = RedFlagSets.load()
     configs = dict(CONFIGS)
     folds, levels, messages_each, memory_messages = args.folds, (10, 50, 100), 20, args.memory_messages
     pause = VISITOR_PAUSE_SECONDS
     if args.quick:
         training, holdout = small_sample(training, 6), small_sample(holdout, 2)
+        red_flag_sets = red_flag_sets.sample(5)
         training_data = write_training_data(training, work_dir, "quick")
         configs = {name: tiny_config(path, work_dir / f"{name}-tiny.yml") for name, path in configs.items()}
         folds, levels, messages_each, memory_messages, pause = 2, (2,), 3, 20, 0.05
 
-    results: Dict[str, Any] = {"understanding": {}, "speed": {}, "cost": {}}
+    results: Dict[str, Any] = {"understanding": {}, "red_flags": {}, "speed": {}, "cost": {}}
     notes: List[str] = []
     for name, config in configs.items():
         print(f"[bench] understanding: {name}", flush=True)
-        holdout_report, _ = rasa_holdout(config, training_data, holdout, work_dir, f"{name}-holdout")
+        holdout_report, holdout_model = rasa_holdout(config, training_data, holdout, work_dir, f"{name}-holdout")
+        results["red_flags"][name] = evaluate_red_flags(holdout_model.path, red_flag_sets).figures()
         # A quick run cross-validates only the project's pipeline (for the sweep).
         skipped = name == "rasa_default" and args.skip_default_cv
         run_cv = folds > 1 and (name == "project" or not args.quick) and not skipped
@@ -269,6 +289,8 @@ def main(argv: Sequence[str] | None = None) -> Path:
     print("[bench] understanding: tfidf_lr", flush=True)
     baseline = Report(holdout, tfidf_logistic_regression(training, holdout))
     results["understanding"]["tfidf_lr"] = understanding_row(baseline, baseline_cross_validation(training, folds))
+    labels = tfidf_logistic_regression(training, [Example(text, "") for text in red_flag_sets.texts])
+    results["red_flags"]["tfidf_lr"] = red_flag_sets.report([reply_to_label(label) for label in labels]).figures()
 
     texts = [example.text for example in holdout]
     models: Dict[str, Path] = {}

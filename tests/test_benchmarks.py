@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.nlu_evaluation import Example, Report, predicted_label
+from benchmarks.red_flag_evaluation import BOTH, RedFlagSets, reply_to
 from benchmarks.speed import percentile
 from benchmarks.understanding import stratified_folds
 
@@ -50,6 +51,32 @@ def test_predicted_label_reads_the_default_selector_of_rasa_default_config() -> 
     assert predicted_label(parsed) == "faq/hours"
 
 
+def test_red_flag_figures_count_each_reply_as_the_patient_gets_it() -> None:
+    sets = RedFlagSets(emergency=["e1", "e2"], clinic=["c1", "c2", "c3", "c4"], ordinary=["o1", "o2", "o3", "o4"])
+    # A tierless urgent reply gives both lists: it is a 911 reply.
+    report = sets.report(["emergency", BOTH, "clinic", "emergency", None, BOTH, BOTH, "clinic", None, None])
+    assert report.figures() == {
+        "emergency_recall": 1.0, "clinic_recall": 0.75, "false_911_rate": 0.25, "any_urgent_rate": 0.5,
+    }  # fmt: skip
+    assert report.misses()["clinic tier without a safety reply"] == [("c3", None)]
+    assert not report.meets_targets()
+    urgent = {"intent": {"name": "urgent_symptom"}}
+    assert reply_to({**urgent, "entities": [{"entity": "urgent_tier", "value": "clinic"}]}) == "clinic"
+    assert reply_to(urgent) == BOTH and reply_to({"intent": {"name": "faq"}}) is None
+
+
+def test_red_flag_rows_of_the_report() -> None:
+    from benchmarks.report import red_flag_table
+    from benchmarks.run import red_flag_targets
+
+    figures = {"emergency_recall": 1.0, "clinic_recall": 0.97, "false_911_rate": 0.01, "any_urgent_rate": 0.03}
+    rows = red_flag_targets(figures)
+    assert [met for _, _, met in rows] == [True, False, True]
+    assert "any safety reply: 3.0%" in rows[2][1]
+    table = red_flag_table({"red_flags": {"project": figures}})
+    assert table[-1] == "| (a) project | 1.000 | 0.970 | 0.010 | 0.030 |"
+
+
 def test_folds_spread_every_label() -> None:
     examples = [Example(f"{label}{i}", label) for label in "abc" for i in range(5)]
     folds = stratified_folds(examples, 5)
@@ -72,7 +99,7 @@ def test_quick_benchmark_run_writes_a_complete_report(tmp_path: Path, monkeypatc
     report = main(["--quick", "--out", str(tmp_path / "report")])
     assert not rasa_cache.exists()
     results = json.loads((report.parent / "results.json").read_text())
-    assert set(results["understanding"]) == {"project", "rasa_default", "tfidf_lr"}
+    assert set(results["understanding"]) == set(results["red_flags"]) == {"project", "rasa_default", "tfidf_lr"}
     assert set(results["speed"]) == {
         "project", "project_2_workers", "rasa_default", "rasa_default_project_server", "floor"
     }  # fmt: skip
@@ -80,9 +107,11 @@ def test_quick_benchmark_run_writes_a_complete_report(tmp_path: Path, monkeypatc
     # Both servers are also loaded at a person's pace; the HTTP floor only back to back.
     paced = {name for name, loads in results["speed"].items() if any(load["pause_s"] for load in loads)}
     assert paced == {"project", "project_2_workers", "rasa_default"}
-    assert {row["target"] for row in results["targets"]} >= {"urgent-symptom recall = 1.0", "start-up < 20 s"}
+    assert {row["target"] for row in results["targets"]} >= {
+        "urgent-symptom recall = 1.0", "start-up < 20 s", "red flags: emergency tier gets the 911 reply = 1.0"
+    }  # fmt: skip
     text = report.read_text()
-    for heading in ("## Targets", "## Understanding", "## Speed", "## Cost"):
+    for heading in ("## Targets", "## Understanding", "## Red flags", "## Speed", "## Cost"):
         assert heading in text
     assert (report.parent / "accuracy.png").stat().st_size > 0 and (report.parent / "latency.png").stat().st_size > 0
 
