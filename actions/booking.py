@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -58,6 +58,13 @@ class ValidateBookingForm(VisitorFormValidation):
             # No permission to contact: the form ends and nothing is sent.
             slots.remove("booking_confirmed")
         return slots
+
+    def holds_an_answer(self, slot: Optional[str], text: str) -> bool:
+        if slot == "preferred_clinic":
+            return bool(clinic_from_words(text) or _NEAREST.search(text))
+        if slot == "visitor_location":
+            return find_place(text, near=clinic_coordinates()).place is not None
+        return super().holds_an_answer(slot, text)
 
     def validate_preferred_clinic(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -40,6 +40,11 @@ logger = logging.getLogger(__name__)
 ALWAYS_INTERRUPTIONS = frozenset(
     {"stop", "urgent_symptom", "human_handoff", "book_appointment", "bot_challenge", "goodbye", "greet", "thank"}
 )
+# Requests and small talk that can carry the answer asked for: "call me
+# Beth" (a name), "yes you can contact me" (a yes), "hi, it's Dana". When the
+# message holds a well-formed answer to the question, it is the answer.
+MAY_CARRY_AN_ANSWER = frozenset({"human_handoff", "book_appointment", "greet", "thank"})
+YES_OR_NO_SLOTS = frozenset({"contact_consent", "booking_confirmed", "callback_confirmed"})
 # These interrupt only when phrased as a question: "boxcar scars on my cheeks"
 # may be classified as an FAQ, and "Xochitl Nguyen" may not be understood at
 # all, but each is still the answer to the question asked.
@@ -109,10 +114,25 @@ class VisitorFormValidation(FormValidationAction, ABC):
         """validate_<form name>, as Rasa calls it."""
 
     def is_interruption(self, tracker: Tracker) -> bool:
+        """Whether the latest message is not an answer to the question asked."""
         intent, text = latest_intent(tracker), latest_text(tracker)
+        if intent in MAY_CARRY_AN_ANSWER and not looks_like_question(text):
+            return not self.holds_an_answer(tracker.get_slot(REQUESTED_SLOT), text)
         if intent in ALWAYS_INTERRUPTIONS:
             return True
         return intent in QUESTION_INTERRUPTIONS and looks_like_question(text)
+
+    def holds_an_answer(self, slot: Optional[str], text: str) -> bool:
+        """Whether `text` holds a well-formed answer to `slot`: a name, a phone
+        number or email, a clear yes or no. Free-text questions (which days,
+        what to treat) would take anything, so they never count here."""
+        if slot == "visitor_name":
+            return find_name(text) is not None
+        if slot == "visitor_contact":
+            return find_contact(text) is not None
+        if slot in YES_OR_NO_SLOTS:
+            return yes_or_no(text) is not None
+        return False
 
     def corrections(self, text: str, requested: Optional[str], tracker: Tracker) -> Dict[str, Any]:
         """Earlier answers the visitor changes in passing ('actually my number is ...')."""
@@ -134,7 +154,7 @@ class VisitorFormValidation(FormValidationAction, ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         """Turn the latest message into slot candidates for the validate_ methods."""
-        if latest_intent(tracker) in ALWAYS_INTERRUPTIONS:
+        if self.is_interruption(tracker) and latest_intent(tracker) in ALWAYS_INTERRUPTIONS:
             return []
         required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
         requested = tracker.get_slot(REQUESTED_SLOT)
