@@ -18,7 +18,7 @@ import pstats
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from benchmarks.nlu_evaluation import load_examples, quiet_rasa_logs
+from staff.nlu_evaluation import load_examples, quiet_rasa_logs
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 HOLDOUT = PROJECT_DIR / "tests" / "nlu_holdout" / "holdout.yml"

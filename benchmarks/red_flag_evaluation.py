@@ -17,8 +17,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
-from benchmarks.nlu_evaluation import parse_texts
 from rasa_extensions.nlu.red_flag_detector import CLINIC, EMERGENCY, URGENT_INTENT, urgent_tier
+from staff.nlu_evaluation import parse_texts
 
 RED_FLAG_SETS = Path(__file__).resolve().parent.parent / "tests" / "red_flags"
 # The targets in tests/red_flags/README.md.

@@ -33,14 +33,16 @@ def table_header(*columns: str) -> List[str]:
 
 def accuracy_table(results: Dict[str, Any]) -> List[str]:
     lines = table_header(
-        "Pipeline", "Held-out accuracy", "Held-out macro-F1", "CV accuracy", "CV macro-F1",
-        "Urgent recall", "Out-of-scope recall",
+        "Pipeline", "Blind accuracy", "Blind macro-F1", "Blind urgent recall", "Blind out-of-scope recall",
+        "Development accuracy", "Development urgent / out-of-scope recall", "CV accuracy", "CV macro-F1",
     )  # fmt: skip
     for name, row in results["understanding"].items():
         lines.append(
-            f"| {LABELS[name]} | {_fmt(row['holdout_accuracy'])} | {_fmt(row['holdout_macro_f1'])} | "
-            f"{_fmt(row.get('cv_accuracy', float('nan')))} | {_fmt(row.get('cv_macro_f1', float('nan')))} | "
-            f"{_fmt(row['urgent_recall'])} | {_fmt(row['out_of_scope_recall'])} |"
+            f"| {LABELS[name]} | {_fmt(row['blind_accuracy'])} | {_fmt(row['blind_macro_f1'])} | "
+            f"{_fmt(row['blind_urgent_recall'])} | {_fmt(row['blind_out_of_scope_recall'])} | "
+            f"{_fmt(row['development_accuracy'])} | "
+            f"{_fmt(row['urgent_recall'])} / {_fmt(row['out_of_scope_recall'])} | "
+            f"{_fmt(row.get('cv_accuracy', float('nan')))} | {_fmt(row.get('cv_macro_f1', float('nan')))} |"
         )
     return lines
 
@@ -55,6 +57,35 @@ def red_flag_table(results: Dict[str, Any]) -> List[str]:
             f"| {LABELS[name]} | {_fmt(row['emergency_recall'])} | {_fmt(row['clinic_recall'])} | "
             f"{_fmt(row['false_911_rate'])} | {_fmt(row['any_urgent_rate'])} |"
         )
+    return lines
+
+
+def conversation_lines(results: Dict[str, Any]) -> List[str]:
+    figures = results["conversations"]
+    lines = [
+        f"{figures['conversations']} fuzzed conversations of {figures['turns'] // max(figures['conversations'], 1)} "
+        f"turns (tests/conversation_fuzzer/, first seed {figures['first_seed']}), and "
+        f"{figures['booking_visitors']} scripted visitors who book with one or two detours.",
+        "",
+        *table_header("Figure", "Measured"),
+        f"| conversations with no broken turn | {figures['unbroken_share']:.1%} "
+        f"({figures['conversations'] - figures['broken_conversations']}/{figures['conversations']}) |",
+        f"| red-flag messages answered with the safety reply first, in any state | "
+        f"{figures['red_flags_safe_share']:.1%} "
+        f"({figures['red_flags_answered_safely']}/{figures['red_flag_messages']}) |",
+        f"| fallback rate (turns not understood) | {figures['fallback_rate']:.1%} |",
+        f"| booking requests sent by visitors who wanted to book | {figures['booking_completion_rate']:.1%} |",
+        f"| dialogue-table cells reached | {figures['table_cells_covered']}/{figures['table_cells']} |",
+        f"| circuit breaker trips | {figures['circuit_breaker_trips']} |",
+        "",
+        "Rasa's conversation markers (staff/markers.yml) over the conversation store they left, "
+        "in conversations where each applied at least once:",
+        "",
+        *table_header("Marker", "Conversations"),
+    ]
+    lines += [f"| {name} | {count} |" for name, count in sorted(figures["markers"].items())]
+    if figures["first_failures"]:
+        lines += ["", "First failures:", "", "```", *figures["first_failures"], "```"]
     return lines
 
 
@@ -112,14 +143,14 @@ def targets_table(results: Dict[str, Any]) -> List[str]:
 
 def plot_accuracy(results: Dict[str, Any], path: Path) -> None:
     names = list(results["understanding"])
-    holdout = [results["understanding"][n]["holdout_accuracy"] for n in names]
+    blind = [results["understanding"][n]["blind_accuracy"] for n in names]
     cv = [results["understanding"][n].get("cv_accuracy", 0.0) for n in names]
     figure, axis = plt.subplots(figsize=(7, 3.5))
     positions = range(len(names))
-    axis.bar([p - 0.2 for p in positions], holdout, width=0.4, label="held-out")
+    axis.bar([p - 0.2 for p in positions], blind, width=0.4, label="blind set")
     axis.bar([p + 0.2 for p in positions], cv, width=0.4, label="cross-validation")
     axis.set_xticks(list(positions), [LABELS[n] for n in names])
-    axis.set_ylim(min(holdout + cv + [0.8]) - 0.05, 1.0)
+    axis.set_ylim(min(blind + cv + [0.8]) - 0.05, 1.0)
     axis.set_ylabel("accuracy (intent + FAQ key)")
     axis.legend()
     figure.tight_layout()
@@ -164,7 +195,8 @@ def write_report(results: Dict[str, Any], directory: Path) -> Path:
         f"# Benchmark report, {meta['date']}",
         "",
         f"Machine: {meta['machine']}. Data: {meta['training_examples']} training examples, "
-        f"{meta['holdout_examples']} held-out visitor messages, {meta['folds']}-fold cross-validation."
+        f"{meta['blind_examples']} blind visitor messages (never tuned on), {meta['development_examples']} "
+        f"development messages (they chose settings), {meta['folds']}-fold cross-validation."
         + (" **Quick run on a tiny configuration: figures are not meaningful.**" if meta["quick"] else ""),
         *[f"\n{note}" for note in meta.get("notes", [])],
         "",
@@ -178,6 +210,10 @@ def write_report(results: Dict[str, Any], directory: Path) -> Path:
         "",
         "### FallbackClassifier setting (project pipeline, cross-validation)",
         *fallback_table(results),
+        "",
+        "## Conversations",
+        "",
+        *conversation_lines(results),
         "",
         "## Red flags",
         "",

@@ -34,7 +34,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 import yaml
 
-from benchmarks.nlu_evaluation import OUT_OF_SCOPE_INTENT, Example, Report, load_examples, with_fallback_threshold
+from benchmarks.conversations import conversation_figures
 from benchmarks.red_flag_evaluation import TARGETS as RED_FLAG_TARGETS
 from benchmarks.red_flag_evaluation import RedFlagSets, evaluate_red_flags, reply_to_label
 from benchmarks.report import write_report
@@ -47,6 +47,15 @@ from benchmarks.understanding import (
     write_training_data,
 )
 from rasa_extensions.rasa_command import command
+from staff.nlu_evaluation import (
+    OUT_OF_SCOPE_INTENT,
+    Example,
+    Report,
+    evaluate_model,
+    load_examples,
+    with_fallback_threshold,
+)
+from staff.quality_gate import blind_examples, development_examples
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 REPORTS_DIR = PROJECT_DIR / "benchmarks" / "reports"
@@ -80,16 +89,33 @@ def reused_cross_validation(results_file: Path, name: str) -> Dict[str, float]:
     return {"cv_accuracy": row["cv_accuracy"], "cv_macro_f1": row["cv_macro_f1"]}
 
 
-def understanding_row(holdout: Report, cv: Report | None) -> Dict[str, float]:
+def understanding_row(development: Report, blind: Report, cv: Report | None) -> Dict[str, float]:
+    """A pipeline's figures on the development sets (they chose settings) and
+    the blind set (never tuned on; staff/quality_gate.py)."""
     row = {
-        "holdout_accuracy": holdout.accuracy,
-        "holdout_macro_f1": holdout.macro_f1,
-        "urgent_recall": holdout.recall("urgent_symptom"),
-        "out_of_scope_recall": holdout.recall(OUT_OF_SCOPE_INTENT),
+        "development_accuracy": development.accuracy,
+        "development_macro_f1": development.macro_f1,
+        "urgent_recall": development.recall("urgent_symptom"),
+        "out_of_scope_recall": development.recall(OUT_OF_SCOPE_INTENT),
+        "blind_accuracy": blind.accuracy,
+        "blind_macro_f1": blind.macro_f1,
+        "blind_urgent_recall": blind.recall("urgent_symptom"),
+        "blind_out_of_scope_recall": blind.recall(OUT_OF_SCOPE_INTENT),
     }
     if cv is not None:
         row.update(cv_accuracy=cv.accuracy, cv_macro_f1=cv.macro_f1)
     return row
+
+
+def conversation_targets(figures: Dict[str, Any]) -> List[Tuple[str, Any, bool]]:
+    """Whole conversations' targets (issue 19): nothing breaks, every red flag is answered safely."""
+    return [
+        (f"fuzzed conversations with no broken turn = 100% (of {figures['conversations']})",
+         f"{figures['unbroken_share']:.1%}", figures["broken_conversations"] == 0),
+        ("red-flag messages answered safely in any state = 100%",
+         f"{figures['red_flags_answered_safely']}/{figures['red_flag_messages']}",
+         figures["red_flags_answered_safely"] == figures["red_flag_messages"]),
+    ]  # fmt: skip
 
 
 def red_flag_targets(red_flags: Dict[str, float]) -> List[Tuple[str, Any, bool]]:
@@ -195,7 +221,7 @@ def targets(results: Dict[str, Any]) -> List[Dict[str, Any]]:
     saturation["project"] = max(saturation["project"], saturation.get("project_2_workers", 0.0))
     levels = [entry["conversations"] for entry in speed["project"]]
     ten = 10 if 10 in levels else levels[1]
-    best_baseline = max(default["holdout_accuracy"], tfidf["holdout_accuracy"])
+    best_blind_baseline = max(default["blind_accuracy"], tfidf["blind_accuracy"])
     p50, default_p50 = load("project", 1)["p50_ms"], load("rasa_default", 1)["p50_ms"]
     same_server_p50 = load("rasa_default_project_server", 1)["p50_ms"]
     throughput_ratio = saturation["project"] / saturation["rasa_default"]
@@ -205,13 +231,19 @@ def targets(results: Dict[str, Any]) -> List[Dict[str, Any]]:
     train_s, startup_s = cost["project"]["train_seconds"], cost["project"]["startup_seconds"]
     memory_mb = cost["project"]["rss_after_load_mb"]
     rows = [
-        ("held-out accuracy >= 0.95", project["holdout_accuracy"], project["holdout_accuracy"] >= 0.95),
-        ("ahead of Rasa default and TF-IDF+LR (held-out)",
-         f"{project['holdout_accuracy']:.3f} vs {default['holdout_accuracy']:.3f} / {tfidf['holdout_accuracy']:.3f}",
-         project["holdout_accuracy"] > best_baseline),
-        ("urgent-symptom recall = 1.0", project["urgent_recall"], project["urgent_recall"] >= 1.0),
-        ("out-of-scope recall >= 0.9", project["out_of_scope_recall"], project["out_of_scope_recall"] >= 0.9),
+        ("blind accuracy >= 0.96 (never tuned on)", project["blind_accuracy"], project["blind_accuracy"] >= 0.96),
+        ("ahead of Rasa default and TF-IDF+LR (blind)",
+         f"{project['blind_accuracy']:.3f} vs {default['blind_accuracy']:.3f} / {tfidf['blind_accuracy']:.3f}",
+         project["blind_accuracy"] > best_blind_baseline),
+        ("development accuracy >= 0.95 (the gate)", project["development_accuracy"],
+         project["development_accuracy"] >= 0.95),
+        ("urgent-symptom recall = 1.0 (development and blind)",
+         f"{project['urgent_recall']:.3f} / {project['blind_urgent_recall']:.3f}",
+         min(project["urgent_recall"], project["blind_urgent_recall"]) >= 1.0),
+        ("out-of-scope recall >= 0.93 (blind)", project["blind_out_of_scope_recall"],
+         project["blind_out_of_scope_recall"] >= 0.93),
         *red_flag_targets(results["red_flags"]["project"]),
+        *conversation_targets(results["conversations"]),
         ("p50 below Rasa default's (one visitor)",
          f"{p50:.1f} vs {default_p50:.1f} ms (default's model behind the project's server: {same_server_p50:.1f} ms)",
          p50 < default_p50),
@@ -254,30 +286,34 @@ def main(argv: Sequence[str] | None = None) -> Path:
     work_dir = Path(tempfile.mkdtemp(prefix="clinic-bench-"))
     training = load_examples(NLU_FILES)
     training_data = TRAINING_DATA
-    holdout = load_examples([PROJECT_DIR / "tests" / "nlu_holdout" / "holdout.yml"])
+    development, blind = development_examples(), blind_examples()
     red_flag_sets = RedFlagSets.load()
     configs = dict(CONFIGS)
     folds, levels, messages_each, memory_messages = args.folds, (10, 50, 100), 20, args.memory_messages
+    fuzzed_conversations, booking_visitors = 2000, 200
     pause = VISITOR_PAUSE_SECONDS
     if args.quick:
-        training, holdout = small_sample(training, 6), small_sample(holdout, 2)
+        training = small_sample(training, 6)
+        development, blind = small_sample(development, 2), small_sample(blind, 2)
         red_flag_sets = red_flag_sets.sample(5)
         training_data = write_training_data(training, work_dir, "quick")
         configs = {name: tiny_config(path, work_dir / f"{name}-tiny.yml") for name, path in configs.items()}
         folds, levels, messages_each, memory_messages, pause = 2, (2,), 3, 20, 0.05
+        fuzzed_conversations, booking_visitors = 3, 2
 
     results: Dict[str, Any] = {"understanding": {}, "red_flags": {}, "speed": {}, "cost": {}}
     notes: List[str] = []
     for name, config in configs.items():
         print(f"[bench] understanding: {name}", flush=True)
-        holdout_report, holdout_model = rasa_holdout(config, training_data, holdout, work_dir, f"{name}-holdout")
-        results["red_flags"][name] = evaluate_red_flags(holdout_model.path, red_flag_sets).figures()
+        development_report, model = rasa_holdout(config, training_data, development, work_dir, f"{name}-holdout")
+        blind_report = evaluate_model(model.path, blind)
+        results["red_flags"][name] = evaluate_red_flags(model.path, red_flag_sets).figures()
         # A quick run cross-validates only the project's pipeline (for the sweep).
         skipped = name == "rasa_default" and args.skip_default_cv
         run_cv = folds > 1 and (name == "project" or not args.quick) and not skipped
         reuse = name == "rasa_default" and args.reuse_default_cv is not None
         cv_report = rasa_cross_validation(config, training, folds, work_dir, name) if run_cv and not reuse else None
-        results["understanding"][name] = understanding_row(holdout_report, cv_report)
+        results["understanding"][name] = understanding_row(development_report, blind_report, cv_report)
         if reuse:
             results["understanding"][name].update(reused_cross_validation(args.reuse_default_cv, name))
             notes.append(f"Rasa default's cross-validation figures are reused from {args.reuse_default_cv} "
@@ -287,12 +323,15 @@ def main(argv: Sequence[str] | None = None) -> Path:
         if name == "project" and cv_report is not None:
             results["fallback_sweep"] = fallback_sweep(cv_report)
     print("[bench] understanding: tfidf_lr", flush=True)
-    baseline = Report(holdout, tfidf_logistic_regression(training, holdout))
-    results["understanding"]["tfidf_lr"] = understanding_row(baseline, baseline_cross_validation(training, folds))
+    results["understanding"]["tfidf_lr"] = understanding_row(
+        Report(development, tfidf_logistic_regression(training, development)),
+        Report(blind, tfidf_logistic_regression(training, blind)),
+        baseline_cross_validation(training, folds),
+    )
     labels = tfidf_logistic_regression(training, [Example(text, "") for text in red_flag_sets.texts])
     results["red_flags"]["tfidf_lr"] = red_flag_sets.report([reply_to_label(label) for label in labels]).figures()
 
-    texts = [example.text for example in holdout]
+    texts = [example.text for example in development]
     models: Dict[str, Path] = {}
     for name, config in configs.items():
         print(f"[bench] cost and speed: {name}", flush=True)
@@ -316,6 +355,11 @@ def main(argv: Sequence[str] | None = None) -> Path:
                 "rss_after_load_mb": rss_megabytes(served.servers.rasa.process.pid),
                 "messages_for_memory": sent,
             }
+    print("[bench] conversations: fuzzed, and visitors who book with detours", flush=True)
+    with serve(models["project"], work_dir / "conversations-state") as served:
+        results["conversations"] = conversation_figures(
+            served.servers, work_dir, fuzzed_conversations, booking_visitors, first_seed=int(time.time()) % 1_000_000
+        )
     print("[bench] speed: project, 2 Sanic workers with the Redis lock store", flush=True)
     two_workers = {
         "SANIC_WORKERS": "2",
@@ -339,7 +383,8 @@ def main(argv: Sequence[str] | None = None) -> Path:
         "date": datetime.date.today().isoformat(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "training_examples": len(training),
-        "holdout_examples": len(holdout),
+        "development_examples": len(development),
+        "blind_examples": len(blind),
         "folds": folds,
         "quick": args.quick,
         "training_data_fingerprint": training_data_fingerprint(),

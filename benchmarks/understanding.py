@@ -21,8 +21,8 @@ from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from benchmarks.nlu_evaluation import Example, Report, combine, evaluate_model
 from rasa_extensions.rasa_command import command
+from staff.nlu_evaluation import Example, Report, combine, evaluate_model
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 FAQ_RESPONSES = PROJECT_DIR / "data" / "responses" / "faq.yml"

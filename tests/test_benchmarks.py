@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.nlu_evaluation import Example, Report, predicted_label
 from benchmarks.red_flag_evaluation import BOTH, RedFlagSets, reply_to
 from benchmarks.speed import percentile
 from benchmarks.understanding import stratified_folds
+from staff.nlu_evaluation import Example, Report, predicted_label
 
 
 def test_scores_count_the_fallback_as_right_only_for_out_of_scope() -> None:
@@ -108,10 +108,12 @@ def test_quick_benchmark_run_writes_a_complete_report(tmp_path: Path, monkeypatc
     paced = {name for name, loads in results["speed"].items() if any(load["pause_s"] for load in loads)}
     assert paced == {"project", "project_2_workers", "rasa_default"}
     assert {row["target"] for row in results["targets"]} >= {
-        "urgent-symptom recall = 1.0", "start-up < 20 s", "red flags: emergency tier gets the 911 reply = 1.0"
+        "urgent-symptom recall = 1.0 (development and blind)", "start-up < 20 s",
+        "red flags: emergency tier gets the 911 reply = 1.0", "red-flag messages answered safely in any state = 100%",
     }  # fmt: skip
     text = report.read_text()
-    for heading in ("## Targets", "## Understanding", "## Red flags", "## Speed", "## Cost"):
+    assert results["conversations"]["conversations"] == 3 and results["conversations"]["booking_visitors"] == 2
+    for heading in ("## Targets", "## Understanding", "## Conversations", "## Red flags", "## Speed", "## Cost"):
         assert heading in text
     assert (report.parent / "accuracy.png").stat().st_size > 0 and (report.parent / "latency.png").stat().st_size > 0
 
@@ -119,7 +121,7 @@ def test_quick_benchmark_run_writes_a_complete_report(tmp_path: Path, monkeypatc
 def test_cross_validation_is_reused_only_from_a_run_on_the_same_training_data(tmp_path: Path) -> None:
     from benchmarks.run import reused_cross_validation, training_data_fingerprint
 
-    row = {"holdout_accuracy": 0.9, "cv_accuracy": 0.65, "cv_macro_f1": 0.66}
+    row = {"development_accuracy": 0.9, "cv_accuracy": 0.65, "cv_macro_f1": 0.66}
     earlier = tmp_path / "results.json"
     earlier.write_text(json.dumps({"meta": {"training_data_fingerprint": training_data_fingerprint()},
                                    "understanding": {"rasa_default": row}}))  # fmt: skip

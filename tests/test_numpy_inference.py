@@ -10,8 +10,8 @@ from typing import Any, Dict, List
 import pytest
 from rasa.core.agent import Agent
 
-from benchmarks.nlu_evaluation import load_examples
 from rasa_extensions.nlu.numpy_inference import NumpyInferenceDIETClassifier, NumpyInferenceResponseSelector
+from staff.nlu_evaluation import load_examples
 from tests.support.project_data import HOLDOUT
 
 

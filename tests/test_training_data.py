@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
 
+from staff import quality_gate
 from tests.support.project_data import (
     FRESH_HOLDOUT,
     HOLDOUT,
@@ -83,6 +85,15 @@ def test_held_out_messages_are_never_copied_into_training(held_out_file: Path) -
     copied = [e for examples in held_out.values() for e in examples if normalise(e) in training]
     assert copied == []
     assert set(held_out) <= set(training_examples())
+
+
+def test_the_blind_set_measures_every_label_on_messages_never_trained_on() -> None:
+    """Blind messages that happen to be training examples word for word are not
+    scored (staff/quality_gate.py); at least 500 remain, 12 per label."""
+    scored = Counter(example.label for example in quality_gate.blind_examples())
+    assert set(scored) == set(training_examples())
+    assert min(scored.values()) >= 12, scored.most_common()[-5:]
+    assert sum(scored.values()) >= 500
 
 
 def sentences(text: str) -> list:

@@ -10,6 +10,8 @@ from typing import Dict, List, Tuple
 
 import yaml
 
+from staff.nlu_evaluation import normalised_text
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 # The project's own content reference (docs/content/README.md).
 CONTENT_DIR = PROJECT_DIR / "docs" / "content"
@@ -102,5 +104,5 @@ def medical_fact_sections() -> Tuple[str, ...]:
 
 
 def normalise(text: str) -> str:
-    """Lowercase, punctuation-free text for duplicate checks."""
-    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+    """Lowercase, punctuation-free text for duplicate checks (the gate's own comparison)."""
+    return normalised_text(text)

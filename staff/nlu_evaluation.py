@@ -1,7 +1,7 @@
 """Scores a trained model's understanding on labelled visitor messages.
 
-Used by the NLU quality gate (tests/test_nlu_quality.py) and the benchmark
-report. The label of a message is its intent, or `faq/<key>` for FAQ
+Used by the quality gate (staff/quality_gate.py: `make test`, `make retrain`)
+and the benchmark report. The label of a message is its intent, or `faq/<key>` for FAQ
 questions, so an answer counts as right only if the right FAQ answer is picked.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,17 @@ def load_examples(paths: Iterable[Path]) -> List[Example]:
                 if line.startswith("- "):
                     examples.append(Example(text=line[2:].strip(), label=block["intent"]))
     return examples
+
+
+def normalised_text(text: str) -> str:
+    """Lowercase, punctuation-free text: how two messages are compared for being the same."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def unseen(examples: Sequence[Example], training: Iterable[Example]) -> List[Example]:
+    """The examples that are not word for word a training example."""
+    seen = {normalised_text(example.text) for example in training}
+    return [example for example in examples if normalised_text(example.text) not in seen]
 
 
 def predicted_label(parse_result: Dict[str, Any]) -> str:
