@@ -21,7 +21,11 @@ guard looks at what is about to be sent and at the conversation:
 * the same message twice in one reply (a loop) is sent once;
 * a turn that did not end listening is ended listening, and a form the
   policy gave up on is made active again, so the next message is handled
-  normally. That recovery is logged with a hash of the conversation id only.
+  normally. That recovery is logged with a hash of the conversation id only;
+* a conversation whose start the action server could not run (it was down)
+  gets the clinic's facts from the clinic data file here, as the session
+  start would have set them: Rasa fills an unset {slot} with "None", so the
+  safety reply's last line would otherwise read "None".
 
 The turn's messages are held until the guard has checked them, then sent in
 order: for the REST and widget channels they leave in one response anyway.
@@ -38,8 +42,10 @@ from rasa.core.actions.action import create_bot_utterance
 from rasa.core.channels.channel import OutputChannel
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, ActiveLoop
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from actions.runtime import clinic_template_values
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +135,15 @@ async def apology(processor: MessageProcessor, tracker: DialogueStateTracker, ch
     return [message]
 
 
+def fill_missing_clinic_facts(tracker: DialogueStateTracker) -> None:
+    """Set the {clinic_...} slots from the clinic data file if the session start could not."""
+    if tracker.get_slot(CONTACT_SLOT) is not None:
+        return
+    for name, value in clinic_template_values().items():
+        if tracker.get_slot(name) is None:
+            tracker.update(SlotSet(name, value))
+
+
 def resume_listening(tracker: DialogueStateTracker) -> None:
     """End the turn listening; a form the policy gave up on asks again next time."""
     if tracker.active_loop_name and tracker.is_active_loop_rejected:
@@ -143,6 +158,7 @@ async def answer_every_message(
     tracker: DialogueStateTracker,
 ) -> None:
     """Run Rasa's dialogue for the latest message, then make sure of the reply."""
+    fill_missing_clinic_facts(tracker)
     # Read before the dialogue runs: a fallback can set the message aside.
     urgent = is_red_flag(tracker)
     held = HeldOutputChannel(output_channel)
@@ -156,6 +172,8 @@ async def answer_every_message(
             conversation_reference(tracker.sender_id),
             type(error).__name__,
         )
+    # Again: a fallback that set the message aside took the facts set above with it.
+    fill_missing_clinic_facts(tracker)
     messages = without_repeats([message for _, message in held.held])
     stuck = tracker.latest_action_name != ACTION_LISTEN_NAME
 

@@ -102,3 +102,26 @@ def test_a_form_the_policy_gave_up_on_asks_again_next_time() -> None:
     assert tracker.latest_action_name == ACTION_LISTEN_NAME
     assert tracker.active_loop_name == "booking_form" and not tracker.is_active_loop_rejected
     assert tracker.get_slot("requested_slot") == "visitor_name"
+
+
+@pytest.fixture(scope="module")
+def servers_without_actions(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AssistantServers]:
+    overrides = {"CLINIC_DATA_FILE": str(FIXTURE_CLINIC), "FIXED_TIME": OPEN_TIME}
+    with start_assistant(model_path, tmp_path_factory.mktemp("no-actions"), overrides) as running:
+        running.actions.stop()
+        yield running
+
+
+def test_with_the_action_server_down_a_red_flag_still_gets_the_whole_safety_reply(
+    servers_without_actions: AssistantServers,
+) -> None:
+    chat = RecordedChat(servers_without_actions)
+    turn = chat.say(RED_FLAG)
+    safety = turn.texts[: len(SAFETY_REPLY)]
+    assert "911" in " ".join(safety)
+    # The clinic's numbers come from the clinic file even though the session
+    # start (an action server action) could not run.
+    assert "(630) 555-0100" in safety[-1] and "None" not in safety
+    assert all(text.strip() and text != "None" for text in turn.texts)
+    later = chat.say("how much does it cost?")
+    assert later.texts and not [text for text in later.texts if "None" in text]
