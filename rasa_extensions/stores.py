@@ -7,22 +7,23 @@ the settings defaults) themselves.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from functools import cache
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Type
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Type
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, ensure_schema_exists
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import URL, make_url
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from settings import get_settings
@@ -96,6 +97,10 @@ def sqlite_engine_keeping_connections(url: URL) -> Engine:
     return create_engine(url, poolclass=QueuePool, connect_args={"check_same_thread": False})
 
 
+class MissingSchemaError(RuntimeError):
+    """POSTGRESQL_SCHEMA names a schema the conversation database does not have."""
+
+
 class ConfiguredSQLTrackerStore(SQLTrackerStore):
     """Stores conversations at TRACKER_STORE_URL (SQLite file by default)."""
 
@@ -119,6 +124,27 @@ class ConfiguredSQLTrackerStore(SQLTrackerStore):
             self.sessionmaker = sessionmaker(bind=self.engine)
         if parsed.drivername.startswith("sqlite"):
             use_write_ahead_log(self.engine)
+
+    @contextlib.contextmanager
+    def session_scope(self) -> Iterator[Session]:
+        """Rasa's session scope, minus its `except ValueError: sys.exit(1)`.
+
+        Rasa 3.6 meant that clause for one case, a missing POSTGRESQL_SCHEMA,
+        but it wraps every query, and many per-conversation errors are
+        ValueErrors: a sender id with a lone surrogate (UnicodeEncodeError),
+        a corrupted stored event (JSONDecodeError). Each of them made the
+        whole server exit. Here the schema check raises its own error and
+        anything else stays an ordinary exception of that one conversation.
+        """
+        session = self.sessionmaker()
+        try:
+            try:
+                ensure_schema_exists(session)
+            except ValueError as missing:
+                raise MissingSchemaError(f"The PostgreSQL schema {missing} does not exist.") from None
+            yield session
+        finally:
+            session.close()
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         # SQLTrackerStore._retrieve with the faster deserialise_events above.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 import urllib.error
 import urllib.request
 
@@ -38,15 +40,42 @@ def assert_still_answers(servers: AssistantServers, sender: str) -> None:
         (json.dumps({"sender": "bad-1", "message": "x" * 20_000}).encode(), 413, "too long"),
         (json.dumps({"sender": "bad-1", "message": "hi\u0000there"}).encode(), 400, "binary"),
         (json.dumps({"sender": "bad-1", "message": "hi", "metadata": "nope"}).encode(), 400, "metadata"),
+        # Lone surrogates, as a JSON escape: valid JSON, not storable text.
+        (b'{"sender": "x\\udfff", "message": "hi"}', 400, "'sender'"),
+        (b'{"sender": "bad-1", "message": "hi \\ud800 there"}', 400, "'message'"),
+        (b'{"sender": "bad-1", "message": "hi", "metadata": {"k": "\\udfff"}}', 400, "metadata"),
+        (json.dumps({"sender": "bad-1", "message": "hi\u0007"}).encode(), 400, "binary"),
+        (json.dumps({"sender": "bad 1", "message": "hi"}).encode(), 400, "'sender'"),
+        (json.dumps({"sender": "bad-1", "message": "hi", "metadata": {"x": "y" * 5000}}).encode(), 413, "metadata"),
+        (json.dumps({"sender": "bad-1", "message": "hi", "metadata": {"a": {"b": {"c": {}}}}}).encode(), 400, "nested"),
+        (b"[" * 20_000 + b"]" * 20_000, 400, "JSON"),
     ],
 )
 def test_bad_requests_get_a_clear_error_and_the_conversation_continues(
     servers: AssistantServers, body: bytes, status: int, error_mentions: str
 ) -> None:
-    answered_status, answer = servers.post_raw(body)
-    assert answered_status == status
-    assert error_mentions in json.loads(answer)["error"]
+    for path in ("/webhooks/rest/webhook", "/webhooks/widget/webhook"):
+        answered_status, answer = servers.post_raw(body, path=path)
+        assert answered_status == status
+        assert error_mentions in json.loads(answer)["error"]
+    assert servers.rasa.process is not None and servers.rasa.process.poll() is None
     assert_still_answers(servers, "bad-1")
+
+
+def test_a_corrupted_stored_conversation_does_not_stop_the_server(servers: AssistantServers) -> None:
+    """Rasa 3.6 exits the whole server on any ValueError while reading a
+    conversation; a stored event that is not JSON is one (JSONDecodeError)."""
+    database = servers.env["TRACKER_STORE_URL"].removeprefix("sqlite:///")
+    assert_still_answers(servers, "corrupted-1")
+    with sqlite3.connect(database) as connection:
+        connection.execute(
+            "INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, 'user', ?, ?)",
+            ("corrupted-1", time.time(), "{not json"),
+        )
+    status, _ = servers.post_raw(json.dumps({"sender": "corrupted-1", "message": "hello"}).encode())
+    assert status in (200, 503)
+    assert servers.rasa.process is not None and servers.rasa.process.poll() is None
+    assert_still_answers(servers, "after-corrupted-1")
 
 
 @pytest.mark.parametrize(

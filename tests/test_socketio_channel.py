@@ -51,3 +51,28 @@ def test_socketio_refuses_browsers_from_other_origins(servers: AssistantServers)
     allowed = servers.env["CORS_ORIGINS"].split(",")[0]
     assert asyncio.run(connect_from(allowed)) is True
     assert asyncio.run(connect_from("http://attacker.example")) is False
+
+
+def test_socketio_refuses_bad_input_and_goes_on(servers: AssistantServers) -> None:
+    async def exchange() -> List[dict]:
+        client = socketio.AsyncClient()
+        errors: List[dict] = []
+        received = asyncio.Event()
+
+        @client.on("error")
+        async def on_error(data: dict) -> None:
+            errors.append(data)
+            received.set()
+
+        await client.connect(servers.rasa_url, socketio_path="/socket.io")
+        for data in ({"message": "hi", "session_id": "x\udfff"}, {"message": 42, "session_id": "abc"}, "text"):
+            received.clear()
+            await client.emit("user_uttered", data)
+            await asyncio.wait_for(received.wait(), timeout=30)
+        await client.disconnect()
+        return errors
+
+    errors = asyncio.run(exchange())
+    assert [error["status"] for error in errors] == [400, 400, 400]
+    expected = " ".join(faq_responses()["anesthesia_pain"].split())
+    assert expected in asyncio.run(ask(servers.rasa_url, "does the laser hurt?"))

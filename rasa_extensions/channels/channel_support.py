@@ -1,9 +1,13 @@
-"""Shared pieces of the messaging channels: configuration from settings.py,
-the "not configured" answer, and numbered options for channels without
-buttons (SMS, WhatsApp)."""
+"""Shared pieces of the channels: the one way every channel hands a message
+to the assistant (`assistant_entry`), configuration from settings.py, the
+"not configured" answer, and numbered options for channels without buttons
+(SMS, WhatsApp)."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import logging
 import re
 from abc import ABC, abstractmethod
 from typing import Any, Awaitable, Callable, Dict, List, Optional
@@ -13,10 +17,68 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from rasa_extensions.channels.visitor_input import RequestRefusedError, checked_metadata, checked_sender, checked_text
 from rasa_extensions.understanding_cache import reuse_understanding
 from settings import ChannelCredentials, get_settings
 
+logger = logging.getLogger(__name__)
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 _NUMBER_REPLY = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+UNAVAILABLE_MESSAGE = "The assistant could not answer just now. Please try again in a moment."
+
+
+class AssistantUnavailableError(Exception):
+    """The assistant failed on one message; the channel answers 503 and the
+    server goes on serving everyone else."""
+
+
+def conversation_reference(sender_id: str) -> str:
+    """A short stable hash of a sender id, for logs that must not identify anyone."""
+    return hashlib.sha256(sender_id.encode("utf-8", errors="replace")).hexdigest()[:12]
+
+
+def check_user_message(message: UserMessage) -> None:
+    """Refuse (RequestRefusedError) a message whose text, sender id or metadata the
+    visitor_input rules do not accept, whichever channel built it."""
+    checked_sender(message.sender_id)
+    checked_text(message.text, get_settings().max_message_characters)
+    message.metadata = checked_metadata(message.metadata)
+
+
+def assistant_entry(on_new_message: OnNewMessage) -> OnNewMessage:
+    """`on_new_message` as every channel uses it: the message is checked,
+    understood through the cache, and an error inside Rasa for this one
+    conversation becomes AssistantUnavailableError instead of reaching the server.
+
+    Rasa turns some errors into SystemExit (its SQL tracker store exits the
+    process on any ValueError, see rasa_extensions/stores.py); one visitor's
+    message must never stop the server, so that is contained here too.
+    """
+    understand = reuse_understanding(on_new_message)
+
+    async def handle(message: UserMessage) -> None:
+        check_user_message(message)
+        try:
+            await understand(message)
+        except asyncio.CancelledError:
+            raise
+        except (Exception, SystemExit) as error:
+            logger.error(
+                "The assistant failed on a %s message (conversation %s): %s",
+                message.input_channel,
+                conversation_reference(message.sender_id),
+                type(error).__name__,
+            )
+            raise AssistantUnavailableError(UNAVAILABLE_MESSAGE) from None
+
+    return handle
+
+
+def error_response(error: Exception) -> HTTPResponse:
+    """The JSON answer to a refused message (its status) or a failed one (503)."""
+    if isinstance(error, RequestRefusedError):
+        return response.json({"error": error.message}, status=error.status)
+    return response.json({"error": UNAVAILABLE_MESSAGE}, status=503)
 
 
 def not_configured_blueprint(channel: str) -> Blueprint:
@@ -59,7 +121,7 @@ class ConfiguredInputChannel(InputChannel, ABC):
             return response.json({"status": "ok"})
 
         blueprint.add_route(health, "/", methods=["GET"])
-        self.add_routes(blueprint, reuse_understanding(on_new_message))
+        self.add_routes(blueprint, assistant_entry(on_new_message))
         return blueprint
 
 

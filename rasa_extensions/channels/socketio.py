@@ -2,27 +2,99 @@
 
 Rasa's stock connector disables the origin check (`cors_allowed_origins=[]`),
 so any website could open a socket to the assistant from a visitor's
-browser. This one applies the same CORS_ORIGINS list as the HTTP routes.
+browser, and hands whatever a client emits to the assistant unchecked. This
+one applies the same CORS_ORIGINS list as the HTTP routes and sends every
+message through the same checks as the other channels
+(`channel_support.assistant_entry`); a refused or failed message is answered
+with an `error` event ({"status": 400, "error": "..."}) on that socket only.
 """
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+import uuid
+from typing import Any, Dict, Optional
 
-from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketIOInput
-from sanic import Blueprint
+from rasa.core.channels.channel import UserMessage, decode_bearer_token
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
 
-from rasa_extensions.understanding_cache import reuse_understanding
+from rasa_extensions.channels.channel_support import (
+    UNAVAILABLE_MESSAGE,
+    AssistantUnavailableError,
+    OnNewMessage,
+    assistant_entry,
+)
+from rasa_extensions.channels.visitor_input import RequestRefusedError
 from settings import get_settings
+
+ERROR_EVENT = "error"
 
 
 class OriginCheckedSocketIOInput(SocketIOInput):
-    """Rasa's Socket.IO channel with the browser origin checked."""
+    """Rasa's Socket.IO channel with the browser origin and every message checked."""
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = super().blueprint(reuse_understanding(on_new_message))
-        # Engine.IO reads this on every handshake; requests without an Origin
-        # header (servers, apps) are not affected.
-        self.sio.eio.cors_allowed_origins = list(get_settings().cors_origins)
-        return blueprint
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        handle = assistant_entry(on_new_message)
+        # Engine.IO reads the origins on every handshake; requests without an
+        # Origin header (servers, apps) are not affected.
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=list(get_settings().cors_origins))
+        self.sio = sio
+        socketio_webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+
+        @socketio_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect", namespace=self.namespace)
+        async def connect(sid: str, environ: Dict[str, Any], auth: Optional[Dict[str, Any]]) -> bool:
+            if not self.jwt_key:
+                return True
+            token = auth.get("token") if isinstance(auth, dict) else None
+            return bool(token) and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm) is not None
+
+        async def refuse(sid: str, status: int, message: str) -> None:
+            await sio.emit(ERROR_EVENT, {"status": status, "error": message}, room=sid, namespace=self.namespace)
+
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: str, data: Optional[Dict[str, Any]]) -> None:
+            session_id = data.get("session_id") if isinstance(data, dict) else None
+            if session_id is None:
+                session_id = uuid.uuid4().hex
+            if not isinstance(session_id, str) or not session_id:
+                await refuse(sid, 400, "'session_id' must be a string.")
+                return
+            if self.session_persistence:
+                sio.enter_room(sid, session_id, namespace=self.namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: str, data: Any) -> None:
+            if not isinstance(data, dict):
+                await refuse(sid, 400, 'Send a JSON object like {"message": "...", "session_id": "..."}.')
+                return
+            sender_id = data.get("session_id") if self.session_persistence else sid
+            if not isinstance(sender_id, str) or not sender_id:
+                await refuse(sid, 400, "Send a session_request first and include its session_id.")
+                return
+            text = data.get("message")
+            if not isinstance(text, str):
+                await refuse(sid, 400, "'message' is required and must be a string.")
+                return
+            message = UserMessage(
+                text,
+                SocketIOOutput(sio, self.bot_message_evt),
+                sender_id,
+                input_channel=self.name(),
+                metadata=data.get(self.metadata_key),
+            )
+            try:
+                await handle(message)
+            except RequestRefusedError as error:
+                await refuse(sid, error.status, error.message)
+            except AssistantUnavailableError:
+                await refuse(sid, 503, UNAVAILABLE_MESSAGE)
+
+        return socketio_webhook

@@ -1,0 +1,110 @@
+"""The one check of what a visitor sends, whatever the channel.
+
+Every channel (REST, widget, Socket.IO, Twilio, Messenger, Telegram) hands
+its messages to the assistant through `channel_support.assistant_entry`,
+which checks each message's text, sender id and metadata here, so a value
+one channel refuses is refused by all of them. A refused message gets a
+`RequestRefusedError` with the HTTP status to answer; nothing of it is stored.
+
+Text must be a string of valid Unicode (a JSON "\\udfff" escape decodes to a
+lone surrogate, which no database can store), without NUL or other control
+characters, not empty, and not longer than MAX_MESSAGE_CHARACTERS.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Dict, Optional
+
+# Lone UTF-16 surrogates: valid in a Python str, not encodable as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# C0 controls and DEL, except tab, line feed and carriage return.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_SENDER_CHARACTERS = 128
+# The widget sends {"button_title": ...}; nothing legitimate is bigger.
+MAX_METADATA_BYTES = 1024
+MAX_METADATA_DEPTH = 3
+
+
+class RequestRefusedError(Exception):
+    """A request the assistant refuses, with the HTTP status to answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def is_clean_text(value: str) -> bool:
+    """Whether `value` holds only storable, printable-or-whitespace characters."""
+    return not _SURROGATE.search(value) and not _CONTROL.search(value)
+
+
+def checked_text(value: Any, max_characters: int, field: str = "message") -> str:
+    """The visitor's message text, or RequestRefusedError (400, or 413 when too long)."""
+    if not isinstance(value, str):
+        raise RequestRefusedError(400, f"'{field}' is required and must be a string.")
+    if "\x00" in value or not is_clean_text(value):
+        raise RequestRefusedError(400, f"'{field}' must be text, not binary data or invalid Unicode.")
+    if not value.strip():
+        raise RequestRefusedError(400, f"'{field}' is empty: please type a question.")
+    if len(value) > max_characters:
+        raise RequestRefusedError(413, f"'{field}' is too long: please keep it under {max_characters} characters.")
+    return value
+
+
+def checked_sender(value: Any, field: str = "sender") -> str:
+    """A conversation id: a short string of printable characters without spaces."""
+    if not isinstance(value, str) or not value.strip():
+        raise RequestRefusedError(400, f"'{field}' is required: a non-empty string that identifies the conversation.")
+    if len(value) > MAX_SENDER_CHARACTERS:
+        raise RequestRefusedError(400, f"'{field}' must be at most {MAX_SENDER_CHARACTERS} characters.")
+    if not is_clean_text(value) or not value.isprintable() or any(char.isspace() for char in value):
+        raise RequestRefusedError(400, f"'{field}' must be printable text without spaces.")
+    return value
+
+
+def _check_metadata_value(value: Any, depth: int) -> None:
+    if isinstance(value, str):
+        if not is_clean_text(value):
+            raise RequestRefusedError(400, "'metadata' must hold text, not binary data or invalid Unicode.")
+    elif isinstance(value, dict):
+        if depth >= MAX_METADATA_DEPTH:
+            raise RequestRefusedError(400, f"'metadata' may be nested at most {MAX_METADATA_DEPTH} levels deep.")
+        for key, item in value.items():
+            _check_metadata_value(key, depth + 1)
+            _check_metadata_value(item, depth + 1)
+    elif isinstance(value, list):
+        if depth >= MAX_METADATA_DEPTH:
+            raise RequestRefusedError(400, f"'metadata' may be nested at most {MAX_METADATA_DEPTH} levels deep.")
+        for item in value:
+            _check_metadata_value(item, depth + 1)
+
+
+def checked_metadata(value: Any) -> Dict[str, Any]:
+    """Optional metadata: a small JSON object of text, numbers and flags."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RequestRefusedError(400, "'metadata' must be a JSON object when given.")
+    _check_metadata_value(value, 0)
+    try:
+        size = len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+    except (TypeError, ValueError):
+        raise RequestRefusedError(400, "'metadata' must be a JSON object of text, numbers and flags.") from None
+    if size > MAX_METADATA_BYTES:
+        raise RequestRefusedError(413, f"'metadata' must be at most {MAX_METADATA_BYTES} bytes.")
+    return value
+
+
+def parse_json_object(body: Optional[bytes], example: str) -> Dict[str, Any]:
+    """The request body as a JSON object, or RequestRefusedError (400) naming `example`."""
+    try:
+        payload = json.loads(body or b"")
+    # RecursionError: deeply nested arrays exhaust the parser's stack.
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise RequestRefusedError(400, f"The request body must be JSON like {example}.") from None
+    if not isinstance(payload, dict):
+        raise RequestRefusedError(400, f"The request body must be a JSON object like {example}.")
+    return payload
