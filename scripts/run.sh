@@ -13,6 +13,7 @@ source .venv/bin/activate
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-3}"
 export SQLALCHEMY_SILENCE_UBER_WARNING=1
 export RASA_TELEMETRY_ENABLED=false
+python settings.py --create-secrets
 eval "$(python settings.py --export)"
 mkdir -p var/logs
 
@@ -47,22 +48,20 @@ say "starting the action server on port $ACTION_SERVER_PORT (log: var/logs/actio
 python -m actions.server >var/logs/action-server.log 2>&1 &
 PIDS+=($!)
 
-API_AUTH=()
-if [ -n "${RASA_AUTH_TOKEN:-}" ]; then
-  API_AUTH=(--auth-token "$RASA_AUTH_TOKEN")
-else
-  say "note: Rasa's HTTP API is open (no RASA_AUTH_TOKEN); set one before exposing this server."
+if [ -z "${RASA_AUTH_TOKEN:-}" ] && [ -z "${RASA_JWT_SECRET:-}" ]; then
+  say "note: Rasa's HTTP API is off; set RASA_AUTH_TOKEN to turn it on (make retrain loads models through it)."
 fi
 say "starting the Rasa server on port $RASA_PORT (log: var/logs/rasa.log)"
-# Rasa's own `rasa run`, through the project's launcher (it says why).
+# Rasa's own `rasa run`, through the project's launcher (it says why, and adds
+# the interface, API token and request size from settings.py).
 # shellcheck disable=SC2086
-python -m rasa_extensions.rasa_command run --model "$MODEL_PATH" --port "$RASA_PORT" --enable-api "${API_AUTH[@]}" \
+python -m rasa_extensions.rasa_command run --model "$MODEL_PATH" --port "$RASA_PORT" \
   --cors ${CORS_ORIGINS//,/ } --credentials credentials.yml --endpoints endpoints.yml \
   >var/logs/rasa.log 2>&1 &
 PIDS+=($!)
 
 say "starting the demo clinic site on port $DEMO_SITE_PORT (log: var/logs/demo-site.log)"
-python demo_site/serve.py --port "$DEMO_SITE_PORT" --assistant-url "http://localhost:$RASA_PORT" \
+python demo_site/serve.py --host "$BIND_ADDRESS" --port "$DEMO_SITE_PORT" --assistant-url "http://localhost:$RASA_PORT" \
   >var/logs/demo-site.log 2>&1 &
 PIDS+=($!)
 

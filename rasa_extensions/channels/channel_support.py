@@ -17,6 +17,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from rasa_extensions.channels.request_limits import check_conversation_rate
 from rasa_extensions.channels.visitor_input import RequestRefusedError, checked_metadata, checked_sender, checked_text
 from rasa_extensions.understanding_cache import reuse_understanding
 from settings import ChannelCredentials, get_settings
@@ -39,10 +40,12 @@ def conversation_reference(sender_id: str) -> str:
 
 def check_user_message(message: UserMessage) -> None:
     """Refuse (RequestRefusedError) a message whose text, sender id or metadata the
-    visitor_input rules do not accept, whichever channel built it."""
+    visitor_input rules do not accept, whichever channel built it, or whose
+    conversation is over its rate limit (request_limits.py)."""
     checked_sender(message.sender_id)
     checked_text(message.text, get_settings().max_message_characters)
     message.metadata = checked_metadata(message.metadata)
+    check_conversation_rate(message.sender_id)
 
 
 def assistant_entry(on_new_message: OnNewMessage) -> OnNewMessage:

@@ -9,6 +9,7 @@ the gaps closed that matter for a public clinic website:
   stack trace, a shared "default" chat or a stopped server;
 * a visitor cannot type `/intent{"slot": "value"}` to set slots (the
   "/intent" part of button payloads keeps working);
+* a client over its rate limit gets 429 (request_limits.py);
 * an error inside the assistant answers 503 for that message only;
 * the message text is never written to the logs.
 """
@@ -29,6 +30,7 @@ from rasa_extensions.channels.channel_support import (
     assistant_entry,
     error_response,
 )
+from rasa_extensions.channels.request_limits import check_client_rate, request_client_address
 from rasa_extensions.channels.visitor_input import (
     RequestRefusedError,
     checked_metadata,
@@ -82,6 +84,7 @@ class ValidatedRestInput(InputChannel):
     async def handle_message(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
         """Validate the request, run the assistant, reply with its messages."""
         try:
+            check_client_rate(request_client_address(request))
             visitor = parse_visitor_message(request.body, get_settings().max_message_characters)
             collector = CollectingOutputChannel()
             await on_new_message(

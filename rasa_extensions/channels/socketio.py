@@ -27,6 +27,7 @@ from rasa_extensions.channels.channel_support import (
     OnNewMessage,
     assistant_entry,
 )
+from rasa_extensions.channels.request_limits import check_client_rate, client_address
 from rasa_extensions.channels.visitor_input import RequestRefusedError
 from settings import get_settings
 
@@ -38,10 +39,17 @@ class OriginCheckedSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         handle = assistant_entry(on_new_message)
+        settings = get_settings()
         # Engine.IO reads the origins on every handshake; requests without an
         # Origin header (servers, apps) are not affected.
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=list(get_settings().cors_origins))
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=list(settings.cors_origins),
+            max_http_buffer_size=settings.max_request_bytes,
+        )
         self.sio = sio
+        # The client address of each connection, for the per-client rate limit.
+        addresses: Dict[str, str] = {}
         socketio_webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
 
         @socketio_webhook.route("/", methods=["GET"])
@@ -50,16 +58,36 @@ class OriginCheckedSocketIOInput(SocketIOInput):
 
         @sio.on("connect", namespace=self.namespace)
         async def connect(sid: str, environ: Dict[str, Any], auth: Optional[Dict[str, Any]]) -> bool:
-            if not self.jwt_key:
-                return True
-            token = auth.get("token") if isinstance(auth, dict) else None
-            return bool(token) and decode_bearer_token(token, self.jwt_key, self.jwt_algorithm) is not None
+            request = environ["sanic.request"]
+            address = client_address(request.ip, request.headers.get("X-Forwarded-For", ""), settings.trusted_proxies)
+            try:
+                check_client_rate(address)
+            except RequestRefusedError:
+                return False
+            if self.jwt_key:
+                token = auth.get("token") if isinstance(auth, dict) else None
+                if not token or decode_bearer_token(token, self.jwt_key, self.jwt_algorithm) is None:
+                    return False
+            addresses[sid] = address
+            return True
+
+        @sio.on("disconnect", namespace=self.namespace)
+        async def disconnect(sid: str) -> None:
+            addresses.pop(sid, None)
+
+        def within_rate(sid: str) -> None:
+            check_client_rate(addresses.get(sid, sid))
 
         async def refuse(sid: str, status: int, message: str) -> None:
             await sio.emit(ERROR_EVENT, {"status": status, "error": message}, room=sid, namespace=self.namespace)
 
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: str, data: Optional[Dict[str, Any]]) -> None:
+            try:
+                within_rate(sid)
+            except RequestRefusedError as error:
+                await refuse(sid, error.status, error.message)
+                return
             session_id = data.get("session_id") if isinstance(data, dict) else None
             if session_id is None:
                 session_id = uuid.uuid4().hex
@@ -91,6 +119,7 @@ class OriginCheckedSocketIOInput(SocketIOInput):
                 metadata=data.get(self.metadata_key),
             )
             try:
+                within_rate(sid)
                 await handle(message)
             except RequestRefusedError as error:
                 await refuse(sid, error.status, error.message)

@@ -20,7 +20,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from rasa_extensions.channels.request_limits import check_client_rate, request_client_address
 from rasa_extensions.channels.rest import ValidatedRestInput
+from rasa_extensions.channels.visitor_input import RequestRefusedError
 
 WIDGET_DIR = Path(__file__).resolve().parents[2] / "widget"
 WIDGET_FILES = {"chat-widget.js": "application/javascript", "chat-widget.css": "text/css"}
@@ -63,6 +65,10 @@ class WidgetInput(ValidatedRestInput):
 
         @blueprint.route("/history/<sender_id>", methods=["GET"])
         async def history(request: Request, sender_id: str) -> HTTPResponse:
+            try:
+                check_client_rate(request_client_address(request))
+            except RequestRefusedError as error:
+                return response.json({"error": error.message}, status=error.status)
             if not _SENDER_ID.match(sender_id):
                 return response.json({"error": "unknown conversation id"}, status=400)
             tracker_store = request.app.ctx.agent.tracker_store

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -109,8 +110,9 @@ class AssistantServers:
             return json.loads(response.read().decode("utf-8"))
 
     def tracker(self, sender: str) -> Dict[str, Any]:
-        """The stored conversation, through Rasa's HTTP API."""
-        return self.get_json(f"/conversations/{sender}/tracker")
+        """The stored conversation, through Rasa's HTTP API (with its token)."""
+        query = urllib.parse.urlencode({"token": self.env["RASA_AUTH_TOKEN"]})
+        return self.get_json(f"/conversations/{urllib.parse.quote(sender, safe='')}/tracker?{query}")
 
     def post_raw(self, body: bytes, timeout: float = 30, path: str = "/webhooks/rest/webhook") -> tuple:
         request = urllib.request.Request(
@@ -133,6 +135,13 @@ def assistant_environment(
             "ACTION_SERVER_PORT": str(action_port),
             "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
             "ACTION_SERVER_TOKEN": env.get("ACTION_SERVER_TOKEN", "test-action-token"),
+            "RASA_AUTH_TOKEN": "test-rasa-api-token",
+            "CONVERSATION_SECRET": "test-conversation-secret",
+            "STATE_DIR": str(state_dir),
+            # The tests and benchmarks send far faster than visitors; the
+            # limits themselves are tested with a server of their own.
+            "CONVERSATION_MESSAGES_PER_MINUTE": "1000000",
+            "CLIENT_REQUESTS_PER_MINUTE": "1000000",
             "TRACKER_STORE_URL": f"sqlite:///{state_dir / 'conversations.db'}",
             "BOOKING_OUTBOX_URL": f"sqlite:///{state_dir / 'booking_outbox.db'}",
             "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -156,7 +165,9 @@ def start_assistant(
     """Run both servers until the block ends; logs go to `state_dir`.
 
     `rasa_run` and `credentials` let the benchmarks serve a model the stock
-    way (Rasa's own command line and REST channel) for comparison.
+    way (Rasa's own command line and REST channel) for comparison; it is
+    told to listen on loopback only, which the project's launcher does by
+    itself (BIND_ADDRESS).
     """
     rasa_port, action_port = free_port(), free_port()
     env = assistant_environment(state_dir, rasa_port, action_port, overrides or {})
@@ -172,11 +183,11 @@ def start_assistant(
         name="Rasa server",
         command=[
             *(rasa_run or rasa_command("run")),
+            *(["--interface", "127.0.0.1"] if rasa_run else []),
             "--model",
             str(model_path),
             "--port",
             str(rasa_port),
-            "--enable-api",
             "--credentials",
             credentials,
             "--endpoints",
