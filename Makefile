@@ -5,7 +5,7 @@
 help: ## List the tasks
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-run: ## Install if needed, train if stale, start the assistant and print where to talk to it
+run: ## Install if needed, train if stale, start (and keep up) the assistant, print where to talk to it
 	@bash scripts/run.sh
 
 test: ## Run the whole test suite (installs and trains what is missing)

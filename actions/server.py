@@ -23,7 +23,7 @@ import hmac
 import json
 import logging
 import sys
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk.endpoint import create_app
 from sanic import Sanic, response
@@ -39,6 +39,11 @@ from settings import Settings, get_settings
 
 logger = logging.getLogger("actions.server")
 TOKEN_HEADER = "X-Action-Token"
+
+
+def command() -> List[str]:
+    """The command line that starts the action server (make run, the tests)."""
+    return [sys.executable, "-m", "actions.server"]
 
 
 def check_clinic_data(settings: Settings) -> None:

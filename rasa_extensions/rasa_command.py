@@ -42,7 +42,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Dict, List, Sequence
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Sequence
 
 # These parts of Rasa do not import TensorFlow, so JAX can still be skipped
 # after they are loaded (tests/test_rasa_command.py checks it is).
@@ -59,6 +60,16 @@ UNUSED_OPTIONAL_IMPORTS = ("jax",)
 def command(*arguments: str) -> List[str]:
     """The command line that runs `rasa <arguments>` through this module."""
     return [sys.executable, "-m", MODULE, *arguments]
+
+
+def run_arguments(
+    model_path: Path, port: int, cors_origins: Iterable[str], credentials: str = "credentials.yml"
+) -> List[str]:
+    """The `rasa run` arguments that serve `model_path` with the project's channels and stores."""
+    return [
+        "--model", str(model_path), "--port", str(port), "--credentials", credentials,
+        "--endpoints", "endpoints.yml", "--cors", *cors_origins,
+    ]  # fmt: skip
 
 
 def skip_unused_optional_imports() -> None:

@@ -13,7 +13,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -23,7 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
 
+from actions.server import command as action_server_command
 from rasa_extensions.rasa_command import command as rasa_command
+from rasa_extensions.rasa_command import run_arguments
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -173,7 +174,7 @@ def start_assistant(
     env = assistant_environment(state_dir, rasa_port, action_port, overrides or {})
     actions = ManagedProcess(
         name="action server",
-        command=[sys.executable, "-m", "actions.server"],
+        command=action_server_command(),
         env=dict(env),
         log_path=state_dir / "action-server.log",
         health_url=f"http://127.0.0.1:{action_port}/health",
@@ -184,17 +185,10 @@ def start_assistant(
         command=[
             *(rasa_run or rasa_command("run")),
             *(["--interface", "127.0.0.1"] if rasa_run else []),
-            "--model",
-            str(model_path),
-            "--port",
-            str(rasa_port),
-            "--credentials",
-            credentials,
-            "--endpoints",
-            "endpoints.yml",
-            "--cors",
-            *env.get("CORS_ORIGINS", "http://localhost:8080").split(","),
-        ],  # fmt: skip
+            *run_arguments(
+                model_path, rasa_port, env.get("CORS_ORIGINS", "http://localhost:8080").split(","), credentials
+            ),
+        ],
         env=dict(env),
         log_path=state_dir / "rasa.log",
         health_url=f"http://127.0.0.1:{rasa_port}/webhooks/rest/",
