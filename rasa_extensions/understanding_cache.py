@@ -136,7 +136,7 @@ def understand_through_cache(processor: MessageProcessor) -> ParseMessage:
     return rasa_parse_message
 
 
-def _running_agent() -> Optional[Agent]:
+def running_agent() -> Optional[Agent]:
     """The agent of the Rasa server this worker runs (None before a model is loaded)."""
     try:
         app = Sanic.get_app()
@@ -153,7 +153,7 @@ def reuse_understanding(
     message before Rasa handles it."""
 
     async def handle(message: UserMessage) -> Any:
-        agent = _running_agent()
+        agent = running_agent()
         if agent is not None and agent.processor is not None:
             # A newly loaded model comes with a new processor.
             rasa_parse_message = understand_through_cache(agent.processor)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import List
 
 import socketio
 
+from rasa_extensions.channels.visitor_input import new_conversation_id
 from tests.support.project_data import faq_responses
 from tests.support.servers import AssistantServers
 
@@ -22,7 +22,7 @@ async def ask(url: str, text: str) -> List[str]:
         answers.append(" ".join((data.get("text") or "").split()))
         received.set()
 
-    session_id = uuid.uuid4().hex
+    session_id = new_conversation_id()
     await client.connect(url, socketio_path="/socket.io")
     await client.emit("session_request", {"session_id": session_id})
     await client.emit("user_uttered", {"message": text, "session_id": session_id})

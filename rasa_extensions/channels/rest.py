@@ -7,8 +7,9 @@ the gaps closed that matter for a public clinic website:
 * malformed JSON, wrong types, a missing sender, invalid Unicode, empty or
   over-long text get a clear 4xx JSON error (visitor_input.py) instead of a
   stack trace, a shared "default" chat or a stopped server;
-* a visitor cannot type `/intent{"slot": "value"}` to set slots (the
-  "/intent" part of button payloads keeps working);
+* a conversation id must be random and long (visitor_input.py), and typed
+  "/intent" text is plain text unless it is a button the assistant offered
+  (channel_support.py), both for every channel;
 * a client over its rate limit gets 429 (request_limits.py);
 * an error inside the assistant answers 503 for that message only;
 * the message text is never written to the logs.
@@ -16,7 +17,6 @@ the gaps closed that matter for a public clinic website:
 
 from __future__ import annotations
 
-import re
 from typing import Any, Dict
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -40,15 +40,7 @@ from rasa_extensions.channels.visitor_input import (
 )
 from settings import get_settings
 
-# "/intent" or "/intent{...}" typed or sent as a button payload.
-_INTENT_PAYLOAD = re.compile(r"^\s*(/[A-Za-z0-9_]+(?:/[A-Za-z0-9_]+)?)\s*\{.*\}\s*$", re.DOTALL)
 EXAMPLE_BODY = '{"sender": "...", "message": "..."}'
-
-
-def strip_payload_entities(text: str) -> str:
-    """'/inform{"phone": "1"}' -> '/inform': slots are set only through forms."""
-    match = _INTENT_PAYLOAD.match(text)
-    return match.group(1) if match else text
 
 
 def parse_visitor_message(body: bytes, max_characters: int) -> Dict[str, Any]:
@@ -57,7 +49,7 @@ def parse_visitor_message(body: bytes, max_characters: int) -> Dict[str, Any]:
     sender = checked_sender(payload.get("sender"))
     message = checked_text(payload.get("message"), max_characters)
     metadata = checked_metadata(payload.get("metadata"))
-    return {"sender": sender, "message": strip_payload_entities(message), "metadata": metadata}
+    return {"sender": sender, "message": message, "metadata": metadata}
 
 
 class ValidatedRestInput(InputChannel):

@@ -9,12 +9,23 @@ one channel refuses is refused by all of them. A refused message gets a
 Text must be a string of valid Unicode (a JSON "\\udfff" escape decodes to a
 lone surrogate, which no database can store), without NUL or other control
 characters, not empty, and not longer than MAX_MESSAGE_CHARACTERS.
+
+A conversation id the client chooses (REST, widget, Socket.IO) is the key to
+that visitor's conversation, so it must be unguessable: at least 22
+URL-safe characters (128 bits when random, e.g. 16 random bytes in
+base64url), and not one of the shapes people type (few distinct
+characters, one character repeated, a run like "12345678", a word
+repeated). Ids the messaging providers assign (phone numbers, account ids)
+are checked as text only.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import secrets
+from collections import Counter
+from itertools import pairwise
 from typing import Any, Dict, Optional
 
 # Lone UTF-16 surrogates: valid in a Python str, not encodable as UTF-8.
@@ -22,6 +33,14 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # C0 controls and DEL, except tab, line feed and carriage return.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_SENDER_CHARACTERS = 128
+MIN_CONVERSATION_ID_CHARACTERS = 22
+_CONVERSATION_ID = re.compile(r"[A-Za-z0-9_-]{%d,%d}" % (MIN_CONVERSATION_ID_CHARACTERS, MAX_SENDER_CHARACTERS))
+# Thresholds no random id of 22+ characters reaches in practice (measured:
+# none of a million base64url ids, uuid4 hex or uuid4 strings failed).
+_MIN_DISTINCT_CHARACTERS = 8
+_MAX_SHARE_OF_ONE_CHARACTER = 0.4
+_MAX_SEQUENCE = 7
+_REPEAT_LENGTH = 8
 # The widget sends {"button_title": ...}; nothing legitimate is bigger.
 MAX_METADATA_BYTES = 1024
 MAX_METADATA_DEPTH = 3
@@ -63,6 +82,52 @@ def checked_sender(value: Any, field: str = "sender") -> str:
     if not is_clean_text(value) or not value.isprintable() or any(char.isspace() for char in value):
         raise RequestRefusedError(400, f"'{field}' must be printable text without spaces.")
     return value
+
+
+def _longest_sequence(value: str) -> int:
+    """The longest run of consecutive code points, up or down ('abcd', '9876')."""
+    longest = up = down = 1
+    for before, after in pairwise(value):
+        up = up + 1 if ord(after) == ord(before) + 1 else 1
+        down = down + 1 if ord(after) == ord(before) - 1 else 1
+        longest = max(longest, up, down)
+    return longest
+
+
+def _has_repeat(value: str, length: int) -> bool:
+    pieces = [value[start : start + length] for start in range(len(value) - length + 1)]
+    return len(set(pieces)) < len(pieces)
+
+
+def looks_random(conversation_id: str) -> bool:
+    """Whether a conversation id has the shape of a random one (see the module docstring)."""
+    if not _CONVERSATION_ID.fullmatch(conversation_id):
+        return False
+    counts = Counter(conversation_id)
+    return (
+        len(counts) >= _MIN_DISTINCT_CHARACTERS
+        and max(counts.values()) <= _MAX_SHARE_OF_ONE_CHARACTER * len(conversation_id)
+        and _longest_sequence(conversation_id) <= _MAX_SEQUENCE
+        and not _has_repeat(conversation_id, _REPEAT_LENGTH)
+    )
+
+
+def new_conversation_id() -> str:
+    """A conversation id as clients should make them: 24 random bytes, base64url."""
+    return secrets.token_urlsafe(24)
+
+
+def checked_conversation_id(value: Any, field: str = "sender") -> str:
+    """A conversation id chosen by the client: a string that looks random."""
+    checked = checked_sender(value, field)
+    if not looks_random(checked):
+        raise RequestRefusedError(
+            400,
+            f"'{field}' must be a random conversation id: at least {MIN_CONVERSATION_ID_CHARACTERS} "
+            "letters, digits, '-' or '_' (e.g. 16 random bytes in base64url). Anyone who knows or "
+            "guesses it can read the conversation.",
+        )
+    return checked
 
 
 def _check_metadata_value(value: Any, depth: int) -> None:
