@@ -14,7 +14,8 @@ has no authentication. This one:
   refuses compressed bodies (415), which could expand without limit (the
   Rasa server sends them uncompressed unless told otherwise);
 * refuses (400) a call that is not an action call, and answers an action
-  that fails with 503 and a short message, logging no conversation content.
+  that fails with 503 and a short message, logging no conversation content
+  (and log_privacy.py cleans whatever a library logs).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from actions.clinic_data import ClinicDataError, load_clinic, missing_details_wa
 from actions.delivery import RetryPolicy, WebhookDelivery
 from actions.geocoder import load_town_index
 from actions.runtime import outbox
+from rasa_extensions import log_privacy
 from rasa_extensions.startup_objects import freeze_startup_objects
 from settings import Settings, get_settings
 
@@ -128,6 +130,7 @@ def build_app(settings: Settings) -> Sanic:
 
 def main() -> None:
     settings = get_settings()
+    log_privacy.install()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
     if not settings.action_server_token:
         sys.exit(

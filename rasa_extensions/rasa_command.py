@@ -11,6 +11,7 @@ to MAX_REQUEST_BYTES (Sanic's REQUEST_MAX_SIZE); and endpoints.yml's
 ${ACTION_SERVER_TOKEN} filled from the settings, so a token stored for this
 installation (var/secrets/) reaches the action calls. It does not start
 without an action server token: the action server refuses calls without it.
+Every command cleans its logs of personal data (log_privacy.py).
 
 Five changes for speed, all measured (benchmarks/README.md), nothing else:
 
@@ -51,6 +52,7 @@ from rasa.engine.graph import ExecutionContext
 from rasa.engine.training import graph_trainer
 from rasa.engine.training.hooks import TrainingHook
 
+from rasa_extensions import log_privacy
 from settings import Settings, get_settings
 
 MODULE = "rasa_extensions.rasa_command"
@@ -154,6 +156,7 @@ def serve_as_configured() -> None:
 
 def main() -> None:
     skip_unused_optional_imports()
+    log_privacy.install()
     subcommand = sys.argv[1] if len(sys.argv) > 1 else ""
     if subcommand == "run":
         serve_as_configured()

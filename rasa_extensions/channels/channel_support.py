@@ -6,7 +6,6 @@ to the assistant (`assistant_entry`), configuration from settings.py, the
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import re
 from abc import ABC, abstractmethod
@@ -25,6 +24,7 @@ from rasa_extensions.channels.visitor_input import (
     checked_sender,
     checked_text,
 )
+from rasa_extensions.log_privacy import about_message, conversation_reference
 from rasa_extensions.understanding_cache import reuse_understanding, running_agent
 from settings import ChannelCredentials, get_settings
 
@@ -43,11 +43,6 @@ CLIENT_CHOSEN_IDS = frozenset({"rest", "widget", "socketio"})
 class AssistantUnavailableError(Exception):
     """The assistant failed on one message; the channel answers 503 and the
     server goes on serving everyone else."""
-
-
-def conversation_reference(sender_id: str) -> str:
-    """A short stable hash of a sender id, for logs that must not identify anyone."""
-    return hashlib.sha256(sender_id.encode("utf-8", errors="replace")).hexdigest()[:12]
 
 
 def check_user_message(message: UserMessage) -> None:
@@ -100,7 +95,8 @@ def assistant_entry(on_new_message: OnNewMessage) -> OnNewMessage:
         check_user_message(message)
         try:
             await plain_text_unless_offered(message)
-            await understand(message)
+            with about_message(message.sender_id, message.text or ""):
+                await understand(message)
         except asyncio.CancelledError:
             raise
         except (Exception, SystemExit) as error:
