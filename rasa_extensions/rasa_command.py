@@ -10,7 +10,8 @@ behind it; `--enable-api` without either is refused); request bodies limited
 to MAX_REQUEST_BYTES (Sanic's REQUEST_MAX_SIZE); and endpoints.yml's
 ${ACTION_SERVER_TOKEN} filled from the settings, so a token stored for this
 installation (var/secrets/) reaches the action calls. It does not start
-without an action server token: the action server refuses calls without it.
+without an action server token (the action server refuses calls without it)
+or a CONVERSATION_SECRET (the widget's history keys and the logs' hashes).
 Every command cleans its logs of personal data (log_privacy.py).
 
 Five changes for speed, all measured (benchmarks/README.md), nothing else:
@@ -125,6 +126,11 @@ def serve_arguments(arguments: Sequence[str], settings: Settings) -> List[str]:
     if not settings.action_server_token:
         raise ServeError(
             "Cannot start the Rasa server: ACTION_SERVER_TOKEN is not set "
+            "(`python settings.py --create-secrets` stores one for this installation)."
+        )
+    if not settings.conversation_secret:
+        raise ServeError(
+            "Cannot start the Rasa server: CONVERSATION_SECRET is not set "
             "(`python settings.py --create-secrets` stores one for this installation)."
         )
     added: List[str] = []

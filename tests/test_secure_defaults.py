@@ -216,15 +216,17 @@ def test_the_rate_window_slides() -> None:
 
 
 def test_the_launcher_turns_the_api_on_only_with_a_token() -> None:
-    plain = Settings(action_server_token="t")
+    plain = Settings(action_server_token="t", conversation_secret="c")
     assert serve_arguments(["--port", "1"], plain) == ["--port", "1", "--interface", "127.0.0.1"]
-    with_token = Settings(action_server_token="t", rasa_auth_token="secret", bind_address="0.0.0.0")
-    assert serve_arguments([], with_token) == ["--interface", "0.0.0.0", "--enable-api", "--auth-token", "secret"]
+    with_token = Settings(action_server_token="t", conversation_secret="c", rasa_auth_token="s", bind_address="0.0.0.0")
+    assert serve_arguments([], with_token) == ["--interface", "0.0.0.0", "--enable-api", "--auth-token", "s"]
     for arguments in (["--enable-api"], ["--enable-api", "--auth-token", ""]):
         with pytest.raises(ServeError):
             serve_arguments(arguments, plain)
     with pytest.raises(ServeError, match="ACTION_SERVER_TOKEN"):
-        serve_arguments([], Settings())
+        serve_arguments([], Settings(conversation_secret="c"))
+    with pytest.raises(ServeError, match="CONVERSATION_SECRET"):
+        serve_arguments([], Settings(action_server_token="t"))
 
 
 def test_installation_secrets_are_created_once_and_private(tmp_path: Path) -> None:

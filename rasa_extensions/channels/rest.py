@@ -17,7 +17,7 @@ the gaps closed that matter for a public clinic website:
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -52,6 +52,13 @@ def parse_visitor_message(body: bytes, max_characters: int) -> Dict[str, Any]:
     return {"sender": sender, "message": message, "metadata": metadata}
 
 
+def read_visitor_message(request: Request) -> Dict[str, Any]:
+    """The request's sender, message and metadata, once its client is within
+    its rate limit and the body passes the checks."""
+    check_client_rate(request_client_address(request))
+    return parse_visitor_message(request.body, get_settings().max_message_characters)
+
+
 class ValidatedRestInput(InputChannel):
     """Rasa's REST webhook with request validation and no message logging."""
 
@@ -76,18 +83,15 @@ class ValidatedRestInput(InputChannel):
     async def handle_message(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
         """Validate the request, run the assistant, reply with its messages."""
         try:
-            check_client_rate(request_client_address(request))
-            visitor = parse_visitor_message(request.body, get_settings().max_message_characters)
-            collector = CollectingOutputChannel()
-            await on_new_message(
-                UserMessage(
-                    visitor["message"],
-                    collector,
-                    visitor["sender"],
-                    input_channel=self.name(),
-                    metadata=visitor["metadata"],
-                )
-            )
+            messages = await self.run_visitor_message(read_visitor_message(request), on_new_message)
         except (RequestRefusedError, AssistantUnavailableError) as error:
             return error_response(error)
-        return response.json(collector.messages)
+        return response.json(messages)
+
+    async def run_visitor_message(self, visitor: Dict[str, Any], on_new_message: OnNewMessage) -> List[Dict[str, Any]]:
+        """The assistant's replies to a validated message."""
+        collector = CollectingOutputChannel()
+        message = UserMessage(visitor["message"], collector, visitor["sender"], input_channel=self.name())
+        message.metadata = visitor["metadata"]
+        await on_new_message(message)
+        return collector.messages
