@@ -2,7 +2,8 @@
 
 Rasa's YAML cannot give an environment variable a default, so endpoints.yml
 names these classes and they read TRACKER_STORE_URL / LOCK_STORE_URL (with
-the settings defaults) themselves.
+the settings defaults) themselves. The conversation store also forgets a
+visitor's details once their request is sent (redaction.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy.engine.url import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from rasa_extensions.redaction import forgets_visitor_details, redact_events
 from settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -145,6 +147,35 @@ class ConfiguredSQLTrackerStore(SQLTrackerStore):
             yield session
         finally:
             session.close()
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the new events; after a turn that sent or dropped a request,
+        rewrite the conversation without the visitor's details."""
+        await super().save(tracker)
+        if forgets_visitor_details(list(tracker.events)):
+            redacted = self.redact_visitor_details(tracker.sender_id)
+            logger.info("Removed the visitor's details from %s stored events of a conversation", redacted)
+
+    def redact_visitor_details(self, sender_id: str) -> int:
+        """Rewrite every stored event of the conversation as redaction.py says; how many changed."""
+        with self.session_scope() as session:
+            rows = (
+                session.query(self.SQLEvent)
+                .filter(self.SQLEvent.sender_id == sender_id)
+                .order_by(self.SQLEvent.id)
+                .all()
+            )
+            events = []
+            for row in rows:
+                try:
+                    events.append(json.loads(row.data))
+                except (TypeError, ValueError):
+                    events.append({})  # unreadable: nothing Rasa could show either
+            changed = redact_events(events)
+            for position in changed:
+                rows[position].data = json.dumps(events[position])
+            session.commit()
+        return len(changed)
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         # SQLTrackerStore._retrieve with the faster deserialise_events above.
