@@ -1,6 +1,6 @@
 # One verb per task. `make run` and `make test` are all a newcomer needs.
 .DEFAULT_GOAL := help
-.PHONY: help run test train retrain validate bench lint
+.PHONY: help run test train retrain validate bench lint purge
 
 help: ## List the tasks
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,6 +22,9 @@ validate: ## Check the training data and the clinic data file
 
 bench: ## Run the benchmarks and write a dated report under benchmarks/reports/
 	@bash scripts/setup.sh && .venv/bin/python -m benchmarks.run
+
+purge: ## Delete conversations older than CONVERSATION_RETENTION_DAYS (90); run it daily
+	@bash scripts/setup.sh && .venv/bin/python -m staff.conversations purge
 
 lint: ## Lint the Python code
 	@bash scripts/setup.sh && .venv/bin/ruff check .

@@ -148,6 +148,9 @@ class Settings:
     # redis://host:port/db for several Rasa workers; empty = in-memory locks.
     lock_store_url: str = ""
     booking_outbox_url: str = field(default_factory=lambda: _sqlite_url(DEFAULT_STATE_DIR, "booking_outbox.db"))
+    # Conversations whose last message is older than this are deleted by
+    # `make purge` (python -m staff.conversations purge).
+    conversation_retention_days: int = 90
     booking_webhook_url: str = ""
     booking_webhook_secret: str = ""
     # First retry delay after a failed delivery; doubles each time up to the max.
@@ -226,6 +229,7 @@ class Settings:
             tracker_store_url=text("TRACKER_STORE_URL", _sqlite_url(state_dir, "conversations.db")),
             lock_store_url=text("LOCK_STORE_URL", ""),
             booking_outbox_url=text("BOOKING_OUTBOX_URL", _sqlite_url(state_dir, "booking_outbox.db")),
+            conversation_retention_days=integer("CONVERSATION_RETENTION_DAYS", defaults.conversation_retention_days),
             booking_webhook_url=text("BOOKING_WEBHOOK_URL", ""),
             booking_webhook_secret=text("BOOKING_WEBHOOK_SECRET", ""),
             delivery_retry_seconds=number("DELIVERY_RETRY_SECONDS", defaults.delivery_retry_seconds),
