@@ -27,9 +27,11 @@ from sqlalchemy.engine.url import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from rasa_extensions.rasa_internals import require_rasa_version
 from rasa_extensions.redaction import forgets_visitor_details, redact_events
 from settings import get_settings
 
+require_rasa_version("ConfiguredSQLTrackerStore.session_scope")
 logger = logging.getLogger(__name__)
 
 

@@ -283,4 +283,6 @@ def test_provider_webhooks_refuse_text_that_is_not_valid_unicode(servers: Assist
     ):
         assert post(servers, path, body, signed_json(body))[0] == 400
     assert twilio_post(servers, twilio_params("+16305550142", "hi \x01 there"))[0] == 400
+    for path, body in ((TELEGRAM_PATH, telegram_update(4242, "hello")), (MESSENGER_PATH, messenger_body("4242", "hi"))):
+        assert post(servers, path, body, {**signed_json(body), "Content-Type": "text/plain"})[0] == 415
     assert servers.rasa.process is not None and servers.rasa.process.poll() is None

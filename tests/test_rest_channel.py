@@ -140,6 +140,27 @@ def test_guessable_conversation_ids_are_refused(servers: AssistantServers, guess
         assert status == 400 and "random conversation id" in json.loads(answer)["error"]
 
 
+@pytest.mark.parametrize("path", ["/webhooks/rest/webhook", "/webhooks/widget/webhook", "/webhooks/widget/history"])
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data", ""])
+def test_a_cross_site_simple_post_does_not_reach_the_assistant(
+    servers: AssistantServers, path: str, content_type: str
+) -> None:
+    """A page may POST these types to any site without a CORS preflight."""
+    sender = new_conversation_id()
+    body = json.dumps({"sender": sender, "message": "hello", "key": "x"}).encode()
+    headers = {"Origin": "http://attacker.example", **({"Content-Type": content_type} if content_type else {})}
+    request = urllib.request.Request(f"{servers.rasa_url}{path}", data=body, headers=headers)
+    try:
+        urllib.request.urlopen(request, timeout=30)
+        status = 200
+    except urllib.error.HTTPError as error:
+        status = error.code
+    assert status == 415
+    database = servers.env["TRACKER_STORE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (sender,)).fetchone() == (0,)
+
+
 @pytest.mark.parametrize("allowed", [True, False])
 def test_only_configured_origins_may_call_from_a_browser(servers: AssistantServers, allowed: bool) -> None:
     origin = servers.env["CORS_ORIGINS"].split(",")[0] if allowed else "http://attacker.example"

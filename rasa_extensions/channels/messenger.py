@@ -26,7 +26,12 @@ from rasa_extensions.channels.channel_support import (
     OnNewMessage,
     error_response,
 )
-from rasa_extensions.channels.visitor_input import RequestRefusedError, checked_sender, parse_json_object
+from rasa_extensions.channels.visitor_input import (
+    RequestRefusedError,
+    checked_sender,
+    parse_json_object,
+    require_json,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +128,7 @@ class VerifiedMessengerInput(ConfiguredInputChannel):
             # worst outcome (Meta retries a batch that got a 5xx).
             failure: Optional[Exception] = None
             try:
+                require_json(request.headers.get("Content-Type", ""))
                 messages = list(visitor_messages(parse_json_object(request.body, '{"object": "page", "entry": [...]}')))
             except RequestRefusedError as error:
                 return error_response(error)

@@ -6,7 +6,9 @@ the gaps closed that matter for a public clinic website:
 
 * malformed JSON, wrong types, a missing sender, invalid Unicode, empty or
   over-long text get a clear 4xx JSON error (visitor_input.py) instead of a
-  stack trace, a shared "default" chat or a stopped server;
+  stack trace, a shared "default" chat or a stopped server; a body not sent
+  as application/json gets 415 (another site cannot post text/plain from a
+  visitor's browser without CORS asking first);
 * a conversation id must be random and long (visitor_input.py), and typed
   "/intent" text is plain text unless it is a button the assistant offered
   (channel_support.py), both for every channel;
@@ -37,6 +39,7 @@ from rasa_extensions.channels.visitor_input import (
     checked_sender,
     checked_text,
     parse_json_object,
+    require_json,
 )
 from settings import get_settings
 
@@ -56,6 +59,7 @@ def read_visitor_message(request: Request) -> Dict[str, Any]:
     """The request's sender, message and metadata, once its client is within
     its rate limit and the body passes the checks."""
     check_client_rate(request_client_address(request))
+    require_json(request.headers.get("Content-Type", ""))
     return parse_visitor_message(request.body, get_settings().max_message_characters)
 
 

@@ -28,7 +28,7 @@ from rasa_extensions.channels.channel_support import (
     OnNewMessage,
     error_response,
 )
-from rasa_extensions.channels.visitor_input import RequestRefusedError, parse_json_object
+from rasa_extensions.channels.visitor_input import RequestRefusedError, parse_json_object, require_json
 from settings import ChannelCredentials
 
 logger = logging.getLogger(__name__)
@@ -78,6 +78,7 @@ class VerifiedTelegramInput(ConfiguredInputChannel):
                 logger.warning("Rejected a Telegram webhook with a missing or wrong secret token")
                 return response.json({"error": "invalid secret token"}, status=403)
             try:
+                require_json(request.headers.get("Content-Type", ""))
                 chat_id, text = chat_and_text(parse_json_object(request.body, '{"update_id": 1, "message": {...}}'))
                 if chat_id is None or not text or not text.strip():
                     return response.text("success")  # stickers, photos: nothing to answer

@@ -163,6 +163,18 @@ def checked_metadata(value: Any) -> Dict[str, Any]:
     return value
 
 
+def require_json(content_type: str) -> None:
+    """Refuse (415) a body not sent as application/json.
+
+    A web page may POST text/plain to any site without asking first; a JSON
+    content type makes the browser ask (CORS preflight), which only
+    CORS_ORIGINS pass, so no other site can make a visitor's browser talk
+    to the assistant.
+    """
+    if content_type.split(";", 1)[0].strip().lower() != "application/json":
+        raise RequestRefusedError(415, "Send the body as JSON, with the header Content-Type: application/json.")
+
+
 def parse_json_object(body: Optional[bytes], example: str) -> Dict[str, Any]:
     """The request body as a JSON object, or RequestRefusedError (400) naming `example`."""
     try:

@@ -29,7 +29,12 @@ from sanic.response import HTTPResponse
 from rasa_extensions.channels.channel_support import AssistantUnavailableError, OnNewMessage, error_response
 from rasa_extensions.channels.request_limits import check_client_rate, request_client_address
 from rasa_extensions.channels.rest import ValidatedRestInput, read_visitor_message
-from rasa_extensions.channels.visitor_input import RequestRefusedError, checked_conversation_id, parse_json_object
+from rasa_extensions.channels.visitor_input import (
+    RequestRefusedError,
+    checked_conversation_id,
+    parse_json_object,
+    require_json,
+)
 from settings import SettingsError, get_settings
 
 WIDGET_DIR = Path(__file__).resolve().parents[2] / "widget"
@@ -103,6 +108,7 @@ class WidgetInput(ValidatedRestInput):
         async def history(request: Request) -> HTTPResponse:
             try:
                 check_client_rate(request_client_address(request))
+                require_json(request.headers.get("Content-Type", ""))
                 payload = parse_json_object(request.body, '{"sender": "...", "key": "..."}')
                 sender_id = checked_conversation_id(payload.get("sender"))
                 key = payload.get("key")
