@@ -117,7 +117,8 @@ class OriginCheckedSocketIOInput(SocketIOInput):
             await sio.emit(ERROR_EVENT, {"status": status, "error": text}, room=sid, namespace=self.namespace)
 
         @sio.on("session_request", namespace=self.namespace)
-        async def session_request(sid: str, data: Any) -> None:
+        # An event may come without data: Socket.IO then calls with the sid alone.
+        async def session_request(sid: str, data: Any = None) -> None:
             try:
                 check_client_rate(connections.address.get(sid, sid))
                 requested = data.get("session_id") if isinstance(data, dict) else None
@@ -129,7 +130,7 @@ class OriginCheckedSocketIOInput(SocketIOInput):
             await sio.emit("session_confirm", conversation, room=sid, namespace=self.namespace)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: str, data: Any) -> None:
+        async def handle_message(sid: str, data: Any = None) -> None:
             try:
                 check_client_rate(connections.address.get(sid, sid))
                 message = self.user_message(sid, data)
