@@ -1,6 +1,6 @@
 # One verb per task. `make run` and `make test` are all a newcomer needs.
 .DEFAULT_GOAL := help
-.PHONY: help run test train retrain validate bench lint purge
+.PHONY: help run test train retrain validate bench lint purge audit
 
 help: ## List the tasks
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ bench: ## Run the benchmarks and write a dated report under benchmarks/reports/
 
 purge: ## Delete conversations older than CONVERSATION_RETENTION_DAYS (90); run it daily
 	@bash scripts/setup.sh && .venv/bin/python -m staff.conversations purge
+
+audit: ## Check the locked packages for known vulnerabilities (pip-audit; security/audit-exceptions.yml)
+	@bash scripts/setup.sh && bash scripts/audit.sh
 
 lint: ## Lint the Python code
 	@bash scripts/setup.sh && .venv/bin/ruff check .
