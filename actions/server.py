@@ -20,7 +20,6 @@ has no authentication. This one:
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import sys
@@ -36,6 +35,7 @@ from actions.delivery import RetryPolicy, WebhookDelivery
 from actions.geocoder import load_town_index
 from actions.runtime import outbox
 from rasa_extensions import log_privacy
+from rasa_extensions.channels.visitor_input import secrets_match
 from rasa_extensions.startup_objects import freeze_startup_objects
 from settings import Settings, get_settings
 
@@ -90,7 +90,7 @@ def build_app(settings: Settings) -> Sanic:
         if request.path == "/health":
             return None
         supplied = request.headers.get(TOKEN_HEADER, "")
-        if not hmac.compare_digest(supplied.encode(), settings.action_server_token.encode()):
+        if not secrets_match(supplied, settings.action_server_token):
             return response.json({"error": "missing or wrong action server token"}, status=401)
         if request.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
             return response.json({"error": "compressed request bodies are not accepted"}, status=415)

@@ -82,7 +82,8 @@ def about_message(sender_id: str, text: str) -> Iterator[None]:
 def _without_phone_numbers(text: str) -> str:
     if not _SEVEN_DIGITS.search(text):
         return text
-    found = phonenumbers.PhoneNumberMatcher(text, DEFAULT_PHONE_REGION, leniency=phonenumbers.Leniency.POSSIBLE)
+    # VALID, as the forms read numbers: timestamps and ids are not taken for phones.
+    found = phonenumbers.PhoneNumberMatcher(text, DEFAULT_PHONE_REGION, leniency=phonenumbers.Leniency.VALID)
     for match in sorted(found, key=lambda match: match.start, reverse=True):
         text = text[: match.start] + "[phone]" + text[match.end :]
     return text

@@ -15,8 +15,8 @@ the interpreter while they compute, so one visitor's message is understood on
 one core while the loop answers others (reads and saves conversations, runs
 the RulePolicy) on the other. Parses still run one at a time, in order.
 
-Every channel wraps the `on_new_message` Rasa gives it with
-`reuse_understanding` (rasa_extensions/channels/). It routes the served
+Every channel's `on_new_message` goes through `reuse_understanding`
+(channel_support.assistant_entry). It routes the served
 model's parsing through this cache (Rasa 3.6 has no setting for where the
 NLU runs, so the processor's `parse_message` is wrapped once per loaded
 model) and starts parsing the message at once: Rasa then takes the

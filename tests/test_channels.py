@@ -192,9 +192,10 @@ def test_messenger_subscription_check(servers: AssistantServers) -> None:
     )
     with urllib.request.urlopen(f"{servers.rasa_url}{MESSENGER_PATH}?{query}") as response:
         assert response.read() == b"42"
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(f"{servers.rasa_url}{MESSENGER_PATH}?hub.verify_token=wrong&hub.challenge=42")
-    assert refused.value.code == 403
+    for wrong in ("wrong", "%C3%A9t%C3%A9", "%ED%A0%80"):  # also non-ASCII and not UTF-8 at all
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{servers.rasa_url}{MESSENGER_PATH}?hub.verify_token={wrong}&hub.challenge=42")
+        assert refused.value.code == 403
 
 
 # --- Telegram ---------------------------------------------------------------

@@ -48,6 +48,7 @@ def test_the_history_is_closed_without_the_right_key(servers: AssistantServers) 
         "X-Conversation-Key"
     ]
     for payload in ({"sender": sender}, {"sender": sender, "key": ""}, {"sender": sender, "key": other_key},
+                    {"sender": sender, "key": "clé\ud800"}, {"sender": sender, "key": ["not", "text"]},
                     {"sender": sender, "key": key[:-1] + ("A" if key[-1] != "A" else "B")}):  # fmt: skip
         status, answer, _ = widget_post(servers, "history", payload)
         assert status == 403 and "Dana" not in json.dumps(answer)

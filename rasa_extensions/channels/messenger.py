@@ -31,6 +31,7 @@ from rasa_extensions.channels.visitor_input import (
     checked_sender,
     parse_json_object,
     require_json,
+    secrets_match,
 )
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def signature_is_valid(app_secret: str, body: bytes, sha256_header: str, sha1_he
     for header, algorithm in ((sha256_header, hashlib.sha256), (sha1_header, hashlib.sha1)):
         if header and "=" in header:
             expected = hmac.new(app_secret.encode("utf-8"), body, algorithm).hexdigest()
-            return hmac.compare_digest(header.split("=", 1)[1], expected)
+            return secrets_match(header.split("=", 1)[1], expected)
     return False
 
 
@@ -110,7 +111,7 @@ class VerifiedMessengerInput(ConfiguredInputChannel):
         @blueprint.route("/webhook", methods=["GET"])
         async def verify_subscription(request: Request) -> HTTPResponse:
             supplied = request.args.get("hub.verify_token") or ""
-            if hmac.compare_digest(supplied, self.credentials.facebook_verify_token):
+            if secrets_match(supplied, self.credentials.facebook_verify_token):
                 return response.text(request.args.get("hub.challenge") or "")
             return response.json({"error": "wrong verify token"}, status=403)
 

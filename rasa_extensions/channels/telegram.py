@@ -11,7 +11,6 @@ TELEGRAM_ACCESS_TOKEN and TELEGRAM_SECRET_TOKEN are set.
 
 from __future__ import annotations
 
-import hmac
 import logging
 from typing import Any, Dict, Optional, Tuple
 
@@ -28,7 +27,7 @@ from rasa_extensions.channels.channel_support import (
     OnNewMessage,
     error_response,
 )
-from rasa_extensions.channels.visitor_input import RequestRefusedError, parse_json_object, require_json
+from rasa_extensions.channels.visitor_input import RequestRefusedError, parse_json_object, require_json, secrets_match
 from settings import ChannelCredentials
 
 logger = logging.getLogger(__name__)
@@ -74,7 +73,7 @@ class VerifiedTelegramInput(ConfiguredInputChannel):
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             supplied = request.headers.get(SECRET_HEADER, "")
-            if not hmac.compare_digest(supplied.encode(), self.credentials.telegram_secret_token.encode()):
+            if not secrets_match(supplied, self.credentials.telegram_secret_token):
                 logger.warning("Rejected a Telegram webhook with a missing or wrong secret token")
                 return response.json({"error": "invalid secret token"}, status=403)
             try:

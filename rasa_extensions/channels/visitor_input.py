@@ -21,6 +21,7 @@ are checked as text only.
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 import secrets
@@ -161,6 +162,15 @@ def checked_metadata(value: Any) -> Dict[str, Any]:
     if size > MAX_METADATA_BYTES:
         raise RequestRefusedError(413, f"'metadata' must be at most {MAX_METADATA_BYTES} bytes.")
     return value
+
+
+def secrets_match(supplied: Any, expected: str) -> bool:
+    """Whether a secret from a request (token, key, signature) is `expected`,
+    in constant time; any other type or text, however odd, is just a mismatch
+    (hmac.compare_digest raises on non-ASCII str)."""
+    if not isinstance(supplied, str):
+        return False
+    return hmac.compare_digest(supplied.encode("utf-8", "surrogatepass"), expected.encode("utf-8"))
 
 
 def require_json(content_type: str) -> None:

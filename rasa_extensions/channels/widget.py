@@ -34,6 +34,7 @@ from rasa_extensions.channels.visitor_input import (
     checked_conversation_id,
     parse_json_object,
     require_json,
+    secrets_match,
 )
 from settings import SettingsError, get_settings
 
@@ -114,7 +115,7 @@ class WidgetInput(ValidatedRestInput):
                 key = payload.get("key")
             except RequestRefusedError as error:
                 return error_response(error)
-            if not isinstance(key, str) or not hmac.compare_digest(key.encode(), history_key(sender_id).encode()):
+            if not secrets_match(key, history_key(sender_id)):
                 return response.json({"error": "unknown conversation or wrong key"}, status=403)
             tracker = await request.app.ctx.agent.tracker_store.retrieve(sender_id)
             events = [event.as_dict() for event in tracker.events] if tracker else []
