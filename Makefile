@@ -1,11 +1,11 @@
 # One verb per task. `make run` and `make test` are all a newcomer needs.
 .DEFAULT_GOAL := help
-.PHONY: help run test train retrain validate bench fuzz lint
+.PHONY: help run test train retrain validate bench fuzz lint purge audit
 
 help: ## List the tasks
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-run: ## Install if needed, train if stale, start the assistant and print where to talk to it
+run: ## Install if needed, train if stale, start (and keep up) the assistant, print where to talk to it
 	@bash scripts/run.sh
 
 test: ## Run the whole test suite (installs and trains what is missing)
@@ -26,6 +26,12 @@ bench: ## Run the benchmarks and write a dated report under benchmarks/reports/
 fuzz: ## Random whole conversations against fresh servers (FUZZ_CONVERSATIONS=2000, FUZZ_SEED=now)
 	@bash scripts/setup.sh && .venv/bin/python -m tests.conversation_fuzzer \
 		--conversations $(or $(FUZZ_CONVERSATIONS),2000) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
+
+purge: ## Delete conversations older than CONVERSATION_RETENTION_DAYS (90); run it daily
+	@bash scripts/setup.sh && .venv/bin/python -m staff.conversations purge
+
+audit: ## Check the locked packages for known vulnerabilities (pip-audit; security/audit-exceptions.yml)
+	@bash scripts/setup.sh && bash scripts/audit.sh
 
 lint: ## Lint the Python code
 	@bash scripts/setup.sh && .venv/bin/ruff check .

@@ -22,7 +22,7 @@ from actions.visitor_forms import (
     is_correction,
     latest_text,
 )
-from actions.visitor_requests import clinic_reference, submit_request
+from actions.visitor_requests import submit_request, verified_clinic, verified_free_text
 
 _NEAREST = re.compile(
     r"\b(clos\w*|near\w*|either|any|whichever|doesn'?t matter|don'?t mind|no preference|not sure)\b",
@@ -167,11 +167,17 @@ class ActionSubmitBooking(Action):
         if tracker.get_slot("contact_consent") is not True or tracker.get_slot("booking_confirmed") is not True:
             dispatcher.utter_message(response="utter_consent_declined")
             return clear_visitor_details()
-        details = {
-            "clinic": clinic_reference(tracker.get_slot("preferred_clinic")),
-            "visitor_location": tracker.get_slot("visitor_location"),
-            "preferred_times": tracker.get_slot("preferred_times"),
-            "treatment_interest": tracker.get_slot("treatment_interest"),
-            "contact_consent": True,
-        }
-        return submit_request(dispatcher, tracker, "consultation_booking", details, "utter_booking_saved")
+
+        def details() -> Dict[str, Any]:
+            return {
+                "clinic": verified_clinic(tracker),
+                "visitor_location": verified_free_text(tracker, "visitor_location", required=False),
+                "preferred_times": verified_free_text(tracker, "preferred_times"),
+                "treatment_interest": verified_free_text(tracker, "treatment_interest"),
+                "contact_consent": True,
+            }
+
+        return submit_request(
+            dispatcher, tracker, "consultation_booking", "booking_form", "booking_confirmed", details,
+            "utter_booking_saved",
+        )  # fmt: skip

@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.runtime import current_clinic, now
 from actions.visitor_forms import VisitorFormValidation, clear_visitor_details
-from actions.visitor_requests import submit_request
+from actions.visitor_requests import submit_request, verified_free_text
 
 
 class ActionStartHandoff(Action):
@@ -60,8 +60,16 @@ class ActionSubmitCallback(Action):
         if tracker.get_slot("callback_confirmed") is not True:
             dispatcher.utter_message(response="utter_request_stopped")
             return clear_visitor_details()
-        details = {
-            "callback": {"best_time": tracker.get_slot("callback_time"), "reason": tracker.get_slot("callback_reason")},
-            "contact_consent": True,
-        }
-        return submit_request(dispatcher, tracker, "callback", details, "utter_callback_saved")
+
+        def details() -> Dict[str, Any]:
+            return {
+                "callback": {
+                    "best_time": verified_free_text(tracker, "callback_time"),
+                    "reason": verified_free_text(tracker, "callback_reason"),
+                },
+                "contact_consent": True,
+            }
+
+        return submit_request(
+            dispatcher, tracker, "callback", "handoff_form", "callback_confirmed", details, "utter_callback_saved"
+        )

@@ -27,7 +27,6 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ from typing import Dict, Iterator, List, Optional, Sequence
 
 import aiohttp
 
+from rasa_extensions.channels.visitor_input import new_conversation_id
 from tests.support.servers import AssistantServers, free_port, start_assistant, wait_until_up
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -94,7 +94,7 @@ async def _load(
             pauses = random.Random(number)
             for step in range(messages_each):
                 if step % CONVERSATION_MESSAGES == 0:
-                    sender = f"bench-{uuid.uuid4().hex}"
+                    sender = new_conversation_id()
                 text = texts[(number * messages_each + step) % len(texts)]
                 if pause_seconds:
                     # Also before the first message: visitors arrive spread out.
@@ -170,11 +170,11 @@ def serve(
     started = time.monotonic()
     stock = {"rasa_run": STOCK_RASA_RUN, "credentials": STOCK_CREDENTIALS} if stock_rasa else {}
     with start_assistant(model_path, state_dir, env or {}, **stock) as servers:
-        servers.send("bench-warm-up", "hello")
+        servers.send(new_conversation_id(), "hello")
         startup = time.monotonic() - started
         # Reach every Sanic worker once, so no measured message pays a cold start.
-        for number in range(10):
-            servers.send(f"bench-warm-up-{number}", "does it hurt?")
+        for _ in range(10):
+            servers.send(new_conversation_id(), "does it hurt?")
         yield ServedModel(servers, startup, rss_megabytes(servers.rasa.process.pid))
 
 

@@ -3,8 +3,19 @@
     python -m rasa_extensions.rasa_command run [rasa run options]
     python -m rasa_extensions.rasa_command train [rasa train options]
 
-Six changes, nothing else. The first five were measured for speed
-(benchmarks/README.md); the last is for safety:
+`run` serves the way settings.py says, whoever starts it (`make run`, the
+tests, the container): on BIND_ADDRESS (127.0.0.1 unless configured); with
+Rasa's HTTP API only when RASA_AUTH_TOKEN or RASA_JWT_SECRET is set (and then
+behind it; `--enable-api` without either is refused); request bodies limited
+to MAX_REQUEST_BYTES (Sanic's REQUEST_MAX_SIZE); and endpoints.yml's
+${ACTION_SERVER_TOKEN} filled from the settings, so a token stored for this
+installation (var/secrets/) reaches the action calls. It does not start
+without an action server token (the action server refuses calls without it)
+or a CONVERSATION_SECRET (the widget's history keys and the logs' hashes).
+Every command cleans its logs of personal data (log_privacy.py).
+
+Six changes to Rasa itself, nothing else: five for speed, all measured
+(benchmarks/README.md), and the last for safety:
 
 - JAX is not imported. TensorFlow 2.12 imports it, when installed, only to
   convert JAX models to TensorFlow Lite (`tensorflow/lite/python/util.py`,
@@ -38,13 +49,17 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Dict, List
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Sequence
 
 # These parts of Rasa do not import TensorFlow, so JAX can still be skipped
 # after they are loaded (tests/test_rasa_command.py checks it is).
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.training import graph_trainer
 from rasa.engine.training.hooks import TrainingHook
+
+from rasa_extensions import log_privacy
+from settings import Settings, get_settings
 
 MODULE = "rasa_extensions.rasa_command"
 UNUSED_OPTIONAL_IMPORTS = ("jax",)
@@ -53,6 +68,16 @@ UNUSED_OPTIONAL_IMPORTS = ("jax",)
 def command(*arguments: str) -> List[str]:
     """The command line that runs `rasa <arguments>` through this module."""
     return [sys.executable, "-m", MODULE, *arguments]
+
+
+def run_arguments(
+    model_path: Path, port: int, cors_origins: Iterable[str], credentials: str = "credentials.yml"
+) -> List[str]:
+    """The `rasa run` arguments that serve `model_path` with the project's channels and stores."""
+    return [
+        "--model", str(model_path), "--port", str(port), "--credentials", credentials,
+        "--endpoints", "endpoints.yml", "--cors", *cors_origins,
+    ]  # fmt: skip
 
 
 def skip_unused_optional_imports() -> None:
@@ -89,9 +114,63 @@ def switch_off_training_cache() -> None:
     graph_trainer.TrainingHook = NoCacheTrainingHook  # type: ignore[misc]
 
 
+class ServeError(SystemExit):
+    """`run` was asked for something settings.py does not allow."""
+
+
+def _option_value(arguments: List[str], option: str) -> str:
+    """The value after `option` in `arguments` ('' when absent)."""
+    if option in arguments and arguments.index(option) + 1 < len(arguments):
+        return arguments[arguments.index(option) + 1]
+    return ""
+
+
+def serve_arguments(arguments: Sequence[str], settings: Settings) -> List[str]:
+    """`rasa run` arguments with the interface and the HTTP API settings added."""
+    given = list(arguments)
+    if not settings.action_server_token:
+        raise ServeError(
+            "Cannot start the Rasa server: ACTION_SERVER_TOKEN is not set "
+            "(`python settings.py --create-secrets` stores one for this installation)."
+        )
+    if not settings.conversation_secret:
+        raise ServeError(
+            "Cannot start the Rasa server: CONVERSATION_SECRET is not set "
+            "(`python settings.py --create-secrets` stores one for this installation)."
+        )
+    added: List[str] = []
+    if "--interface" not in given and "-i" not in given:
+        added += ["--interface", settings.bind_address]
+    protected = bool(_option_value(given, "--auth-token") or _option_value(given, "--jwt-secret"))
+    if not protected and settings.rasa_auth_token:
+        added += ["--enable-api", "--auth-token", settings.rasa_auth_token]
+    elif not protected and settings.rasa_jwt_secret:
+        added += ["--enable-api", "--jwt-secret", settings.rasa_jwt_secret, "--jwt-method", settings.rasa_jwt_method]
+    elif not protected and "--enable-api" in given:
+        raise ServeError(
+            "Refusing --enable-api without RASA_AUTH_TOKEN or RASA_JWT_SECRET: "
+            "Rasa's HTTP API would let anyone read and change every conversation."
+        )
+    if "--enable-api" in given:
+        added = [argument for argument in added if argument != "--enable-api"]
+    return given + added
+
+
+def serve_as_configured() -> None:
+    """Apply settings.py to this `rasa run` process (see the module docstring)."""
+    settings = get_settings()
+    sys.argv[2:] = serve_arguments(sys.argv[2:], settings)
+    # Sanic reads SANIC_* variables when Rasa creates its app.
+    os.environ["SANIC_REQUEST_MAX_SIZE"] = str(settings.max_request_bytes)
+    os.environ.update(settings.endpoint_environment())
+
+
 def main() -> None:
     skip_unused_optional_imports()
+    log_privacy.install()
     subcommand = sys.argv[1] if len(sys.argv) > 1 else ""
+    if subcommand == "run":
+        serve_as_configured()
     training = subcommand == "train"
     if training:
         switch_off_training_cache()

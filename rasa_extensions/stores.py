@@ -2,31 +2,36 @@
 
 Rasa's YAML cannot give an environment variable a default, so endpoints.yml
 names these classes and they read TRACKER_STORE_URL / LOCK_STORE_URL (with
-the settings defaults) themselves.
+the settings defaults) themselves. The conversation store also forgets a
+visitor's details once their request is sent (redaction.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from functools import cache
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Type
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Type
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, ensure_schema_exists
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import URL, make_url
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from rasa_extensions.rasa_internals import require_rasa_version
+from rasa_extensions.redaction import forgets_visitor_details, redact_events
 from settings import get_settings
 
+require_rasa_version("ConfiguredSQLTrackerStore.session_scope")
 logger = logging.getLogger(__name__)
 
 
@@ -96,6 +101,10 @@ def sqlite_engine_keeping_connections(url: URL) -> Engine:
     return create_engine(url, poolclass=QueuePool, connect_args={"check_same_thread": False})
 
 
+class MissingSchemaError(RuntimeError):
+    """POSTGRESQL_SCHEMA names a schema the conversation database does not have."""
+
+
 class ConfiguredSQLTrackerStore(SQLTrackerStore):
     """Stores conversations at TRACKER_STORE_URL (SQLite file by default)."""
 
@@ -119,6 +128,56 @@ class ConfiguredSQLTrackerStore(SQLTrackerStore):
             self.sessionmaker = sessionmaker(bind=self.engine)
         if parsed.drivername.startswith("sqlite"):
             use_write_ahead_log(self.engine)
+
+    @contextlib.contextmanager
+    def session_scope(self) -> Iterator[Session]:
+        """Rasa's session scope, minus its `except ValueError: sys.exit(1)`.
+
+        Rasa 3.6 meant that clause for one case, a missing POSTGRESQL_SCHEMA,
+        but it wraps every query, and many per-conversation errors are
+        ValueErrors: a sender id with a lone surrogate (UnicodeEncodeError),
+        a corrupted stored event (JSONDecodeError). Each of them made the
+        whole server exit. Here the schema check raises its own error and
+        anything else stays an ordinary exception of that one conversation.
+        """
+        session = self.sessionmaker()
+        try:
+            try:
+                ensure_schema_exists(session)
+            except ValueError as missing:
+                raise MissingSchemaError(f"The PostgreSQL schema {missing} does not exist.") from None
+            yield session
+        finally:
+            session.close()
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the new events; after a turn that sent or dropped a request,
+        rewrite the conversation without the visitor's details."""
+        await super().save(tracker)
+        if forgets_visitor_details(list(tracker.events)):
+            redacted = self.redact_visitor_details(tracker.sender_id)
+            logger.info("Removed the visitor's details from %s stored events of a conversation", redacted)
+
+    def redact_visitor_details(self, sender_id: str) -> int:
+        """Rewrite every stored event of the conversation as redaction.py says; how many changed."""
+        with self.session_scope() as session:
+            rows = (
+                session.query(self.SQLEvent)
+                .filter(self.SQLEvent.sender_id == sender_id)
+                .order_by(self.SQLEvent.id)
+                .all()
+            )
+            events = []
+            for row in rows:
+                try:
+                    events.append(json.loads(row.data))
+                except (TypeError, ValueError):
+                    events.append({})  # unreadable: nothing Rasa could show either
+            changed = redact_events(events)
+            for position in changed:
+                rows[position].data = json.dumps(events[position])
+            session.commit()
+        return len(changed)
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         # SQLTrackerStore._retrieve with the faster deserialise_events above.

@@ -15,8 +15,8 @@ the interpreter while they compute, so one visitor's message is understood on
 one core while the loop answers others (reads and saves conversations, runs
 the RulePolicy) on the other. Parses still run one at a time, in order.
 
-Every channel wraps the `on_new_message` Rasa gives it with
-`reuse_understanding` (rasa_extensions/channels/). It routes the served
+Every channel's `on_new_message` goes through `reuse_understanding`
+(channel_support.assistant_entry). It routes the served
 model's parsing through this cache (Rasa 3.6 has no setting for where the
 NLU runs, so the processor's `parse_message` is wrapped once per loaded
 model) and starts parsing the message at once: Rasa then takes the
@@ -136,7 +136,7 @@ def understand_through_cache(processor: MessageProcessor) -> ParseMessage:
     return rasa_parse_message
 
 
-def _running_agent() -> Optional[Agent]:
+def running_agent() -> Optional[Agent]:
     """The agent of the Rasa server this worker runs (None before a model is loaded)."""
     try:
         app = Sanic.get_app()
@@ -153,7 +153,7 @@ def reuse_understanding(
     message before Rasa handles it."""
 
     async def handle(message: UserMessage) -> Any:
-        agent = _running_agent()
+        agent = running_agent()
         if agent is not None and agent.processor is not None:
             # A newly loaded model comes with a new processor.
             rasa_parse_message = understand_through_cache(agent.processor)

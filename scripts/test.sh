@@ -2,7 +2,9 @@
 # `make test`: the whole test suite on a fresh machine. Installs what is
 # missing (virtualenv, Debian's chromium for the browser tests), checks that
 # PostgreSQL and Redis answer (their tests must not be skipped), trains the
-# model if it is stale, lints, then runs pytest. Extra arguments go to pytest.
+# model if it is stale, lints, audits the locked packages for known
+# vulnerabilities (scripts/audit.sh), then runs pytest. Extra arguments go to
+# pytest.
 set -euo pipefail
 
 PROJECT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,6 +41,9 @@ PY
 
 say "lint"
 ruff check .
+
+say "audit"
+bash scripts/audit.sh
 
 MODEL_PATH="$(python scripts/train_if_stale.py | tail -n 1)"
 export ASSISTANT_MODEL_PATH="$MODEL_PATH"

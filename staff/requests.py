@@ -6,12 +6,16 @@
 
 Reads BOOKING_OUTBOX_URL like the action server (default: var/booking_outbox.db).
 The CSV holds personal data: store it only where the clinic keeps patient data.
+Cells that a spreadsheet would run as a formula (starting with = + - @, a tab
+or a carriage return) are written with a leading apostrophe, so a visitor's
+answer such as "=HYPERLINK(...)" stays text.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import re
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +29,19 @@ CSV_COLUMNS = [
     "name", "phone", "email", "clinic", "visitor_location", "preferred_times", "treatment_interest",
     "callback_best_time", "callback_reason", "faq_topics_asked", "reported_urgent_symptom", "id",
 ]  # fmt: skip
+
+
+# What starts a formula in Excel, LibreOffice and Google Sheets (OWASP, CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Phone numbers are stored as E.164 ("+16305550142"): digits only, no formula.
+_E164 = re.compile(r"\+\d{7,15}")
+
+
+def spreadsheet_text(value: str) -> str:
+    """`value` as a cell a spreadsheet shows as text, never runs."""
+    if value.lstrip(" ").startswith(_FORMULA_START) and not _E164.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def as_row(request: StoredRequest) -> Dict[str, str]:
@@ -62,7 +79,7 @@ def write_csv(requests: Iterable[StoredRequest], stream: TextIO) -> int:
     writer.writeheader()
     count = 0
     for request in requests:
-        writer.writerow(as_row(request))
+        writer.writerow({column: spreadsheet_text(value) for column, value in as_row(request).items()})
         count += 1
     return count
 

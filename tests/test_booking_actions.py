@@ -15,7 +15,7 @@ from actions.handoff import ActionStartHandoff, ActionSubmitCallback, ValidateHa
 from actions.visitor_forms import ActionStopRequest
 from settings import get_settings
 from tests.support.project_data import domain
-from tests.support.trackers import tracker_with, user_event
+from tests.support.trackers import completed_form, tracker_with, user_event
 
 FIXTURE = Path(__file__).parent / "fixtures" / "clinic_complete.yml"
 THURSDAY_MORNING, SUNDAY = "2026-11-26T11:00:00-06:00", "2026-11-29T11:00:00-06:00"
@@ -165,8 +165,15 @@ BOOKING_SLOTS = {
 }
 
 
+def booking_tracker(**slots: Any) -> Any:
+    """A conversation whose booking form the visitor answered and confirmed."""
+    answers = [user_event(text, "inform") for text in ("Dana Whitfield", "630-555-0142", "Orland Park")]
+    events = completed_form("booking_form", "booking_confirmed", [*answers, user_event("yes", "affirm")])
+    return tracker_with(events, slots={**BOOKING_SLOTS, **slots})
+
+
 async def test_submitting_stores_the_request_and_clears_personal_data() -> None:
-    events, responses, messages = await run(ActionSubmitBooking(), tracker("yes", intent="affirm", **BOOKING_SLOTS))
+    events, responses, messages = await run(ActionSubmitBooking(), booking_tracker())
     assert responses == ["utter_booking_saved"]
     [stored] = runtime.outbox().list()
     assert messages[0]["reference"] == stored.reference
@@ -184,8 +191,33 @@ async def test_a_storage_failure_is_told_and_keeps_the_details(monkeypatch: pyte
     monkeypatch.setenv("BOOKING_OUTBOX_URL", "postgresql://nobody@127.0.0.1:1/none")
     runtime.outbox.cache_clear()
     get_settings.cache_clear()
-    events, responses, _ = await run(ActionSubmitBooking(), tracker("yes", **BOOKING_SLOTS))
+    events, responses, _ = await run(ActionSubmitBooking(), booking_tracker())
     assert responses == ["utter_request_not_saved"] and events == []
+
+
+async def test_a_booking_without_its_form_in_the_conversation_is_not_stored() -> None:
+    """What a hand-made action call (or slots posted through Rasa's API) looks like."""
+    events, responses, _ = await run(ActionSubmitBooking(), tracker("yes", intent="affirm", **BOOKING_SLOTS))
+    assert responses == ["utter_request_not_saved"] and events == []
+    assert runtime.outbox().list() == []
+
+
+@pytest.mark.parametrize(
+    "bad_slots",
+    [
+        {"visitor_name": "=HYPERLINK(1)"},
+        {"visitor_contact": "call me maybe"},
+        {"visitor_contact": None},
+        {"preferred_clinic": "Nowhere"},
+        {"preferred_times": "!!!"},
+        {"treatment_interest": ["not", "text"]},
+        {"visitor_location": "   "},
+    ],
+)
+async def test_a_detail_its_form_would_not_accept_is_not_stored(bad_slots: Dict[str, Any]) -> None:
+    events, responses, _ = await run(ActionSubmitBooking(), booking_tracker(**bad_slots))
+    assert responses == ["utter_request_not_saved"] and events == []
+    assert runtime.outbox().list() == []
 
 
 async def test_stop_clears_the_form_and_its_details() -> None:
@@ -223,7 +255,9 @@ async def test_callback_form_and_submission() -> None:
     assert slot_values(events)["callback_time"] == "after 5 today"
     slots = {"visitor_name": "Jo", "visitor_contact": "jo@example.com", "callback_time": "after 5",
              "callback_reason": "prices", "callback_confirmed": True}  # fmt: skip
-    history = [user_event("how much is it", "faq", response_key="faq/cost"), user_event("yes", "affirm")]
+    answers = [user_event("Jo", "inform"), user_event("yes", "affirm")]
+    form = completed_form("handoff_form", "callback_confirmed", answers)
+    history = [user_event("how much is it", "faq", response_key="faq/cost"), *form]
     events, responses, _ = await run(ActionSubmitCallback(), tracker_with(history, slots=slots))
     [stored] = runtime.outbox().list()
     assert responses == ["utter_callback_saved"] and stored.kind == "callback"

@@ -192,9 +192,10 @@ def test_messenger_subscription_check(servers: AssistantServers) -> None:
     )
     with urllib.request.urlopen(f"{servers.rasa_url}{MESSENGER_PATH}?{query}") as response:
         assert response.read() == b"42"
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(f"{servers.rasa_url}{MESSENGER_PATH}?hub.verify_token=wrong&hub.challenge=42")
-    assert refused.value.code == 403
+    for wrong in ("wrong", "%C3%A9t%C3%A9", "%ED%A0%80"):  # also non-ASCII and not UTF-8 at all
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{servers.rasa_url}{MESSENGER_PATH}?hub.verify_token={wrong}&hub.challenge=42")
+        assert refused.value.code == 403
 
 
 # --- Telegram ---------------------------------------------------------------
@@ -257,3 +258,32 @@ def test_numbered_options_and_the_buttons_they_stand_for() -> None:
     ]
     assert last_offered_buttons(events) == buttons
     assert last_offered_buttons([*events, {"event": "user", "text": "1"}]) == []
+
+
+# --- Bad input through each provider's webhook ---------------------------------
+
+
+def test_provider_webhooks_refuse_text_that_is_not_valid_unicode(servers: AssistantServers) -> None:
+    """The same checks as the REST channel (visitor_input.py), after the
+    provider's signature: a refused message gets a 4xx, the server goes on."""
+
+    def signed_json(body: bytes) -> Dict[str, str]:
+        return {
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": meta_signature(body),
+            "X-Telegram-Bot-Api-Secret-Token": CHANNEL_SECRETS["TELEGRAM_SECRET_TOKEN"],
+        }
+
+    telegram = telegram_update(4242, "placeholder").replace(b'"placeholder"', b'"hi \\udfff"')
+    messenger = messenger_body("4242", "placeholder").replace(b'"placeholder"', b'"hi \\ud800"')
+    for path, body in (
+        (TELEGRAM_PATH, telegram),
+        (MESSENGER_PATH, messenger),
+        (TELEGRAM_PATH, b"[" * 5000),
+        (MESSENGER_PATH, b'{"object": "page", "entry": 5}'),
+    ):
+        assert post(servers, path, body, signed_json(body))[0] == 400
+    assert twilio_post(servers, twilio_params("+16305550142", "hi \x01 there"))[0] == 400
+    for path, body in ((TELEGRAM_PATH, telegram_update(4242, "hello")), (MESSENGER_PATH, messenger_body("4242", "hi"))):
+        assert post(servers, path, body, {**signed_json(body), "Content-Type": "text/plain"})[0] == 415
+    assert servers.rasa.process is not None and servers.rasa.process.poll() is None

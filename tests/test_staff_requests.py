@@ -54,3 +54,25 @@ def test_command_line_reads_the_configured_outbox(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "1 request(s)." in result.stdout
+
+
+def test_export_writes_formula_like_answers_as_text(tmp_path: Path) -> None:
+    outbox = Outbox.from_url(f"sqlite:///{tmp_path / 'outbox.db'}")
+    hostile = {
+        **PAYLOAD,
+        "visitor": {"name": '=HYPERLINK("http://x.example","Click")', "phone": "+16305550142", "email": None},
+        "preferred_times": "+cmd|' /C calc'!A0",
+        "treatment_interest": "@SUM(1+1)*cmd|' /C calc'!A0",
+        "visitor_location": "-2+3",
+        "callback": {"best_time": "\t=1+1", "reason": "\r=1+1"},
+        "clinic": {"id": "oak_brook", "name": "  =1+1"},
+    }
+    outbox.store("consultation_booking", hostile)
+    export_path = tmp_path / "requests.csv"
+    main(["export", str(export_path)], outbox=outbox, stream=io.StringIO())
+    [row] = list(csv.DictReader(export_path.open(encoding="utf-8", newline="")))
+    for column in ("name", "preferred_times", "treatment_interest", "visitor_location", "callback_best_time",
+                   "callback_reason", "clinic"):  # fmt: skip
+        assert row[column].startswith("'"), (column, row[column])
+    assert row["phone"] == "+16305550142"  # a phone number is not a formula
+    assert row["reference"].startswith("REQ-")

@@ -50,6 +50,7 @@ def test_action_server_builds_the_town_index_and_freezes_before_serving(
 ) -> None:
     monkeypatch.setenv("CLINIC_DATA_FILE", str(FIXTURE_CLINIC))
     monkeypatch.setenv("BOOKING_OUTBOX_URL", f"sqlite:///{tmp_path / 'outbox.db'}")
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "test-action-token")  # it does not start without one
     monkeypatch.delenv("BOOKING_WEBHOOK_URL", raising=False)
     get_settings.cache_clear()
     geocoder._towns.cache_clear()

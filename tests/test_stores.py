@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Iterator, List
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from rasa_extensions.stores import ConfiguredLockStore, ConfiguredSQLTrackerStore
 from settings import get_settings
-from tests.support.databases import postgres_database
+from tests.support.databases import outbox_database, postgres_database
 from tests.support.project_data import PROJECT_DIR
 
 DOMAIN = Domain.load(str(PROJECT_DIR / "domain.yml"))
@@ -131,3 +132,26 @@ async def test_a_stored_conversation_reads_back_exactly_as_rasa_reads_it(
     # Both read the latest session: everything from SessionStarted on.
     assert list(ours.events) == list(rasas.events) == events[1:]
     assert ours.current_state() == rasas.current_state()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+async def test_a_bad_conversation_is_an_error_of_that_conversation_not_an_exit(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rasa 3.6's session scope turns every ValueError into sys.exit(1)."""
+    with outbox_database(kind, tmp_path) as url:
+        monkeypatch.setenv("TRACKER_STORE_URL", url)
+        get_settings.cache_clear()
+        store = ConfiguredSQLTrackerStore(domain=DOMAIN)
+        with pytest.raises(UnicodeEncodeError):
+            await store.retrieve("x\udfff")
+        with store.session_scope() as session:
+            session.add(store.SQLEvent(sender_id="corrupted", type_name="user", timestamp=1.0, data="{not json"))
+            session.commit()
+        with pytest.raises(json.JSONDecodeError):
+            await store.retrieve("corrupted")
+        # The store goes on serving other conversations.
+        await store.save(DialogueStateTracker.from_events("fine", [UserUttered("hi")], slots=DOMAIN.slots))
+        restored = await store.retrieve("fine")
+        assert restored is not None and restored.latest_message.text == "hi"
+        store.engine.dispose()

@@ -5,10 +5,11 @@
  *   <script src="https://ASSISTANT/webhooks/widget/chat-widget.js" defer></script>
  *
  * It talks only to the assistant server (webhooks/widget/ routes in
- * rasa_extensions/channels/widget.py) and keeps one thing in the browser: a
- * random conversation id in localStorage, so the chat survives reloads and
- * moves between the site's pages. Message content is only ever written as
- * text (textContent / text nodes), never parsed as HTML.
+ * rasa_extensions/channels/widget.py) and keeps one thing in the browser:
+ * the conversation's random id and the history key the server gave with its
+ * first reply, in localStorage, so the chat survives reloads and moves
+ * between the site's pages. Message content is only ever written as text
+ * (textContent / text nodes), never parsed as HTML.
  */
 (() => {
   "use strict";
@@ -19,9 +20,11 @@
   window.ClinicChatWidgetLoaded = true;
 
   const WIDGET_PATH = "/webhooks/widget/";
-  const STORAGE_KEY = "clinicChat.conversationId";
-  // Same rule as the server's history route.
-  const CONVERSATION_ID = /^[A-Za-z0-9-]{8,64}$/;
+  const STORAGE_KEY = "clinicChat.conversation";
+  // What the server accepts (rasa_extensions/channels/visitor_input.py).
+  const CONVERSATION_ID = /^[A-Za-z0-9_-]{22,128}$/;
+  const HISTORY_KEY = /^[A-Za-z0-9_-]{20,100}$/;
+  const KEY_HEADER = "X-Conversation-Key";
   const HEX_COLOUR = /^#(?:[0-9a-f]{3}){1,2}$/i;
   const MAX_CHARACTERS = 1000;
   const COUNTER_FROM = 800;
@@ -139,37 +142,35 @@
     return { "--ccw-primary": primary, "--ccw-on-primary": onPrimary, "--ccw-accent": accent };
   }
 
+  /** 24 random bytes in base64url (32 characters): the key to the conversation, so unguessable. */
   function newConversationId() {
-    if (typeof window.crypto.randomUUID === "function") {
-      return window.crypto.randomUUID();
-    }
-    // randomUUID needs a secure context; plain-http pages get the same format this way.
-    const bytes = window.crypto.getRandomValues(new Uint8Array(16));
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
-    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
+    const bytes = window.crypto.getRandomValues(new Uint8Array(24));
+    return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
 
-  /** The conversation id in localStorage; blocked storage just means no memory across pages. */
-  const storedId = {
+  /** {id, key} in localStorage; blocked storage just means no memory across pages. */
+  const storedConversation = {
     read() {
       try {
-        const value = window.localStorage.getItem(STORAGE_KEY);
-        return value && CONVERSATION_ID.test(value) ? value : null;
+        const value = JSON.parse(window.localStorage.getItem(STORAGE_KEY) || "null");
+        if (!value || typeof value.id !== "string" || !CONVERSATION_ID.test(value.id)) {
+          return { id: null, key: null };
+        }
+        const key = typeof value.key === "string" && HISTORY_KEY.test(value.key) ? value.key : null;
+        return { id: value.id, key };
       } catch (error) {
-        return null;
+        return { id: null, key: null };
       }
     },
-    write(value) {
+    write(id, key) {
       try {
-        if (value) {
-          window.localStorage.setItem(STORAGE_KEY, value);
+        if (id) {
+          window.localStorage.setItem(STORAGE_KEY, JSON.stringify({ id, key }));
         } else {
           window.localStorage.removeItem(STORAGE_KEY);
         }
       } catch (error) {
-        // Storage is blocked: the id lives only as long as this page.
+        // Storage is blocked: the conversation lives only as long as this page.
       }
     },
   };
@@ -253,8 +254,10 @@
 
   function start() {
     const config = readConfig();
+    const stored = storedConversation.read();
     const state = {
-      conversationId: storedId.read(),
+      conversationId: stored.id,
+      conversationKey: stored.key, // opens the history; only the conversation's first reply carries it
       loaded: false, // greeting and history drawn
       busy: false,
       pending: null, // the visitor's message until the server has answered it
@@ -532,7 +535,7 @@
         if (data === null) {
           throw new ChatError(TEXTS.serverTrouble, true);
         }
-        return data;
+        return { data, key: response.headers.get(KEY_HEADER) };
       } finally {
         window.clearTimeout(timer);
       }
@@ -545,13 +548,14 @@
     async function loadConversation() {
       state.loaded = true;
       showGreeting();
-      if (!state.conversationId) {
+      if (!state.conversationId || !state.conversationKey) {
         return;
       }
       const generation = state.generation;
       setBusy(true, TEXTS.loading);
       try {
-        const history = await request(`history/${encodeURIComponent(state.conversationId)}`);
+        const history = (await request("history", { sender: state.conversationId, key: state.conversationKey }))
+          .data;
         if (generation !== state.generation) {
           return;
         }
@@ -589,7 +593,8 @@
       const generation = state.generation;
       if (!state.conversationId) {
         state.conversationId = newConversationId();
-        storedId.write(state.conversationId);
+        state.conversationKey = null;
+        storedConversation.write(state.conversationId, null);
       }
       markNotSent(pending.item, false);
       setBusy(true, TEXTS.typing);
@@ -598,9 +603,13 @@
         body.metadata = { button_title: pending.title };
       }
       try {
-        const replies = await request("webhook", body);
+        const { data: replies, key } = await request("webhook", body);
         if (generation !== state.generation) {
           return;
+        }
+        if (key && HISTORY_KEY.test(key)) {
+          state.conversationKey = key;
+          storedConversation.write(state.conversationId, key);
         }
         state.pending = null;
         setBusy(false);
@@ -684,7 +693,8 @@
       state.generation += 1;
       state.pending = null;
       state.conversationId = null; // a new id is made with the first message
-      storedId.write(null);
+      state.conversationKey = null;
+      storedConversation.write(null);
       setBusy(false);
       hideError();
       messages.replaceChildren();

@@ -11,20 +11,23 @@ TELEGRAM_ACCESS_TOKEN and TELEGRAM_SECRET_TOKEN are set.
 
 from __future__ import annotations
 
-import hmac
 import logging
-from typing import Any, Awaitable, Callable
+from typing import Any, Dict, Optional, Tuple
 
 from aiogram.bot.api import TelegramAPIServer
-from aiogram.types import Update
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.telegram import TelegramOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa_extensions.channels.channel_support import ConfiguredInputChannel
-from rasa_extensions.channels.rest import conversation_reference
+from rasa_extensions.channels.channel_support import (
+    AssistantUnavailableError,
+    ConfiguredInputChannel,
+    OnNewMessage,
+    error_response,
+)
+from rasa_extensions.channels.visitor_input import RequestRefusedError, parse_json_object, require_json, secrets_match
 from settings import ChannelCredentials
 
 logger = logging.getLogger(__name__)
@@ -40,6 +43,22 @@ class ClinicTelegramOutput(TelegramOutput):
             self.server = TelegramAPIServer.from_base(credentials.telegram_api_url)
 
 
+def chat_and_text(update: Dict[str, Any]) -> Tuple[Optional[int], Optional[str]]:
+    """The chat id and text of an Update: a message, an edited message or a
+    button press (callback query); (None, None) for anything else."""
+    callback = update.get("callback_query")
+    if isinstance(callback, dict):
+        message, text = callback.get("message"), callback.get("data")
+    else:
+        message = update.get("message") or update.get("edited_message")
+        text = message.get("text") if isinstance(message, dict) else None
+    chat = message.get("chat") if isinstance(message, dict) else None
+    chat_id = chat.get("id") if isinstance(chat, dict) else None
+    if not isinstance(chat_id, int) or isinstance(chat_id, bool) or not isinstance(text, str):
+        return None, None
+    return chat_id, text
+
+
 class VerifiedTelegramInput(ConfiguredInputChannel):
     """Telegram webhook (/webhooks/telegram/webhook) checked by secret token."""
 
@@ -50,30 +69,25 @@ class VerifiedTelegramInput(ConfiguredInputChannel):
     def is_configured(self) -> bool:
         return self.credentials.telegram_configured
 
-    def add_routes(self, blueprint: Blueprint, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    def add_routes(self, blueprint: Blueprint, on_new_message: OnNewMessage) -> None:
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             supplied = request.headers.get(SECRET_HEADER, "")
-            if not hmac.compare_digest(supplied, self.credentials.telegram_secret_token):
+            if not secrets_match(supplied, self.credentials.telegram_secret_token):
                 logger.warning("Rejected a Telegram webhook with a missing or wrong secret token")
                 return response.json({"error": "invalid secret token"}, status=403)
-            update = Update(**(request.json or {}))
-            if update.callback_query is not None:
-                message, text = update.callback_query.message, update.callback_query.data
-            else:
-                message = update.message or update.edited_message
-                text = message.text if message is not None else None
-            if message is None or not text:
-                return response.text("success")  # stickers, photos: nothing to answer
-            sender = str(message.chat.id)
-            output = ClinicTelegramOutput(self.credentials)
             try:
-                await on_new_message(UserMessage(text, output, sender, input_channel=self.name()))
-            except Exception as error:
-                logger.error("Telegram message failed (conversation %s): %s",
-                             conversation_reference(sender), type(error).__name__)  # fmt: skip
-            finally:
-                await output.close()
+                require_json(request.headers.get("Content-Type", ""))
+                chat_id, text = chat_and_text(parse_json_object(request.body, '{"update_id": 1, "message": {...}}'))
+                if chat_id is None or not text or not text.strip():
+                    return response.text("success")  # stickers, photos: nothing to answer
+                output = ClinicTelegramOutput(self.credentials)
+                try:
+                    await on_new_message(UserMessage(text, output, str(chat_id), input_channel=self.name()))
+                finally:
+                    await output.close()
+            except (RequestRefusedError, AssistantUnavailableError) as error:
+                return error_response(error)
             return response.text("success")
 
     def get_output_channel(self) -> ClinicTelegramOutput:

@@ -21,12 +21,14 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from rasa_extensions.channels.channel_support import (
+    AssistantUnavailableError,
     ConfiguredInputChannel,
+    error_response,
     numbered_options,
     public_url,
     resolve_numbered_reply,
 )
-from rasa_extensions.channels.rest import conversation_reference
+from rasa_extensions.channels.visitor_input import RequestRefusedError, checked_sender
 from settings import ChannelCredentials
 
 logger = logging.getLogger(__name__)
@@ -93,13 +95,13 @@ class VerifiedTwilioInput(ConfiguredInputChannel):
             sender, text = request.form.get("From"), request.form.get("Body")
             if not sender or text is None:
                 return response.json({"error": "From and Body are required"}, status=400)
-            text = await resolve_numbered_reply(request, sender, text.replace("¡", "@"))
+            if not text.strip():
+                return response.text("", status=204)  # a picture alone: nothing to answer
             try:
+                text = await resolve_numbered_reply(request, checked_sender(sender, "From"), text.replace("¡", "@"))
                 await on_new_message(UserMessage(text, self.get_output_channel(), sender, input_channel=self.name()))
-            except Exception as error:
-                logger.error("Twilio message failed (conversation %s): %s",
-                             conversation_reference(sender), type(error).__name__)  # fmt: skip
-                return response.json({"error": "could not handle the message"}, status=500)
+            except (RequestRefusedError, AssistantUnavailableError) as error:
+                return error_response(error)
             return response.text("", status=204)
 
     def get_output_channel(self) -> OutputChannel:

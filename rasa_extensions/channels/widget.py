@@ -2,30 +2,56 @@
 
 Routes (under /webhooks/widget/):
 * POST webhook            {"sender", "message"} -> the bot's replies (as REST)
-* GET  history/<sender>   the conversation so far, to redraw it after a reload
+* POST history            {"sender", "key"} -> the conversation so far, to
+                          redraw it after a reload
 * GET  chat-widget.js|css the widget itself, so a clinic page needs one tag
 
-The sender id is a random UUID the widget keeps in the visitor's browser; it
-is the only thing stored there, and it is what gives access to the history.
+The widget keeps a random conversation id in the visitor's browser. The
+reply to the message that starts a conversation carries its history key in
+the X-Conversation-Key header (an HMAC of the id with CONVERSATION_SECRET);
+the history route needs both, so knowing an id (from a log, a proxy, a
+shoulder) is not enough to read what the visitor wrote, and the key is never
+handed out for a conversation that already exists.
 """
 
 from __future__ import annotations
 
-import re
+import base64
+import hashlib
+import hmac
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List
+from typing import Any, Dict, List
 
-from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa_extensions.channels.rest import ValidatedRestInput
+from rasa_extensions.channels.channel_support import AssistantUnavailableError, OnNewMessage, error_response
+from rasa_extensions.channels.request_limits import check_client_rate, request_client_address
+from rasa_extensions.channels.rest import ValidatedRestInput, read_visitor_message
+from rasa_extensions.channels.visitor_input import (
+    RequestRefusedError,
+    checked_conversation_id,
+    parse_json_object,
+    require_json,
+    secrets_match,
+)
+from settings import SettingsError, get_settings
 
 WIDGET_DIR = Path(__file__).resolve().parents[2] / "widget"
 WIDGET_FILES = {"chat-widget.js": "application/javascript", "chat-widget.css": "text/css"}
-# The widget makes its ids with crypto.randomUUID(); anything else is refused.
-_SENDER_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+KEY_HEADER = "X-Conversation-Key"
+
+
+def history_key(sender_id: str) -> str:
+    """The key that, with the id, opens a conversation's history."""
+    secret = get_settings().conversation_secret.encode()
+    digest = hmac.new(secret, b"widget-history:" + sender_id.encode("utf-8"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+async def conversation_exists(request: Request, sender_id: str) -> bool:
+    return await request.app.ctx.agent.tracker_store.retrieve(sender_id) is not None
 
 
 def history_messages(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -58,15 +84,40 @@ class WidgetInput(ValidatedRestInput):
     def name(cls) -> str:
         return "widget"
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    async def handle_message(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        """As the REST channel, plus the history key with a new conversation's first reply."""
+        try:
+            visitor = read_visitor_message(request)
+            starts_conversation = not await conversation_exists(request, visitor["sender"])
+            messages = await self.run_visitor_message(visitor, on_new_message)
+        except (RequestRefusedError, AssistantUnavailableError) as error:
+            return error_response(error)
+        headers = {}
+        if starts_conversation:
+            headers = {KEY_HEADER: history_key(visitor["sender"]), "Access-Control-Expose-Headers": KEY_HEADER}
+        return response.json(messages, headers=headers)
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        if not get_settings().conversation_secret:
+            raise SettingsError(
+                "CONVERSATION_SECRET is not set (`python settings.py --create-secrets` stores one for this "
+                "installation); the widget's history keys are made with it."
+            )
         blueprint = super().blueprint(on_new_message)
 
-        @blueprint.route("/history/<sender_id>", methods=["GET"])
-        async def history(request: Request, sender_id: str) -> HTTPResponse:
-            if not _SENDER_ID.match(sender_id):
-                return response.json({"error": "unknown conversation id"}, status=400)
-            tracker_store = request.app.ctx.agent.tracker_store
-            tracker = await tracker_store.retrieve(sender_id)
+        @blueprint.route("/history", methods=["POST"])
+        async def history(request: Request) -> HTTPResponse:
+            try:
+                check_client_rate(request_client_address(request))
+                require_json(request.headers.get("Content-Type", ""))
+                payload = parse_json_object(request.body, '{"sender": "...", "key": "..."}')
+                sender_id = checked_conversation_id(payload.get("sender"))
+                key = payload.get("key")
+            except RequestRefusedError as error:
+                return error_response(error)
+            if not secrets_match(key, history_key(sender_id)):
+                return response.json({"error": "unknown conversation or wrong key"}, status=403)
+            tracker = await request.app.ctx.agent.tracker_store.retrieve(sender_id)
             events = [event.as_dict() for event in tracker.events] if tracker else []
             return response.json({"messages": history_messages(events)})
 

@@ -139,7 +139,9 @@ def test_conversation_survives_a_reload_and_a_move_to_another_page(widget: ChatW
     widget.open()
     assert widget.conversation() == conversation
     assert widget.conversation_id() == conversation_id
-    assert widget.stored_keys() == ["clinicChat.conversationId"]
+    # One entry: the random id and the history key its first reply carried.
+    assert widget.stored_keys() == ["clinicChat.conversation"]
+    assert len(conversation_id) >= 22 and len(widget.stored_conversation()["key"]) >= 40
     widget.assert_clean()
 
 

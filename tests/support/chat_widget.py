@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+import json
+from typing import Any, Dict, List, Optional, Tuple
 
 from playwright.sync_api import ConsoleMessage, Dialog, Locator, Page, expect
 
-STORAGE_KEY = "clinicChat.conversationId"
+STORAGE_KEY = "clinicChat.conversation"
 # Generous: the first message of a conversation also runs the action server.
 ANSWER_TIMEOUT_MS = 60_000
 
@@ -107,8 +108,12 @@ class ChatWidget:
     def reply_button(self, title: str) -> Locator:
         return self.page.locator(".ccw-reply", has_text=title).last
 
+    def stored_conversation(self) -> Dict[str, Any]:
+        """What the widget keeps in localStorage: {"id": ..., "key": ...} or {}."""
+        return json.loads(self.page.evaluate(f"localStorage.getItem({STORAGE_KEY!r})") or "{}")
+
     def conversation_id(self) -> Optional[str]:
-        return self.page.evaluate(f"localStorage.getItem({STORAGE_KEY!r})")
+        return self.stored_conversation().get("id")
 
     def stored_keys(self) -> List[str]:
         return self.page.evaluate("Object.keys(localStorage)")

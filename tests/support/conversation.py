@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any, Dict, List, Optional
 
+from rasa_extensions.channels.visitor_input import new_conversation_id
 from tests.support.project_data import domain, faq_responses
 from tests.support.servers import AssistantServers
 
@@ -36,7 +36,7 @@ class Conversation:
 
     def __init__(self, servers: AssistantServers, sender: str = "") -> None:
         self.servers = servers
-        self.sender = sender or f"visitor-{uuid.uuid4().hex[:12]}"
+        self.sender = sender or new_conversation_id()
         self.last: List[Dict[str, Any]] = []
 
     def say(self, text: str) -> List[str]:

@@ -13,16 +13,18 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
 
+from actions.server import command as action_server_command
 from rasa_extensions.rasa_command import command as rasa_command
+from rasa_extensions.rasa_command import run_arguments
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -109,8 +111,9 @@ class AssistantServers:
             return json.loads(response.read().decode("utf-8"))
 
     def tracker(self, sender: str) -> Dict[str, Any]:
-        """The stored conversation, through Rasa's HTTP API."""
-        return self.get_json(f"/conversations/{sender}/tracker")
+        """The stored conversation, through Rasa's HTTP API (with its token)."""
+        query = urllib.parse.urlencode({"token": self.env["RASA_AUTH_TOKEN"]})
+        return self.get_json(f"/conversations/{urllib.parse.quote(sender, safe='')}/tracker?{query}")
 
     def post_raw(self, body: bytes, timeout: float = 30, path: str = "/webhooks/rest/webhook") -> tuple:
         request = urllib.request.Request(
@@ -133,6 +136,13 @@ def assistant_environment(
             "ACTION_SERVER_PORT": str(action_port),
             "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
             "ACTION_SERVER_TOKEN": env.get("ACTION_SERVER_TOKEN", "test-action-token"),
+            "RASA_AUTH_TOKEN": "test-rasa-api-token",
+            "CONVERSATION_SECRET": "test-conversation-secret",
+            "STATE_DIR": str(state_dir),
+            # The tests and benchmarks send far faster than visitors; the
+            # limits themselves are tested with a server of their own.
+            "CONVERSATION_MESSAGES_PER_MINUTE": "1000000",
+            "CLIENT_REQUESTS_PER_MINUTE": "1000000",
             "TRACKER_STORE_URL": f"sqlite:///{state_dir / 'conversations.db'}",
             "BOOKING_OUTBOX_URL": f"sqlite:///{state_dir / 'booking_outbox.db'}",
             "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -156,13 +166,15 @@ def start_assistant(
     """Run both servers until the block ends; logs go to `state_dir`.
 
     `rasa_run` and `credentials` let the benchmarks serve a model the stock
-    way (Rasa's own command line and REST channel) for comparison.
+    way (Rasa's own command line and REST channel) for comparison; it is
+    told to listen on loopback only, which the project's launcher does by
+    itself (BIND_ADDRESS).
     """
     rasa_port, action_port = free_port(), free_port()
     env = assistant_environment(state_dir, rasa_port, action_port, overrides or {})
     actions = ManagedProcess(
         name="action server",
-        command=[sys.executable, "-m", "actions.server"],
+        command=action_server_command(),
         env=dict(env),
         log_path=state_dir / "action-server.log",
         health_url=f"http://127.0.0.1:{action_port}/health",
@@ -172,18 +184,11 @@ def start_assistant(
         name="Rasa server",
         command=[
             *(rasa_run or rasa_command("run")),
-            "--model",
-            str(model_path),
-            "--port",
-            str(rasa_port),
-            "--enable-api",
-            "--credentials",
-            credentials,
-            "--endpoints",
-            "endpoints.yml",
-            "--cors",
-            *env.get("CORS_ORIGINS", "http://localhost:8080").split(","),
-        ],  # fmt: skip
+            *(["--interface", "127.0.0.1"] if rasa_run else []),
+            *run_arguments(
+                model_path, rasa_port, env.get("CORS_ORIGINS", "http://localhost:8080").split(","), credentials
+            ),
+        ],
         env=dict(env),
         log_path=state_dir / "rasa.log",
         health_url=f"http://127.0.0.1:{rasa_port}/webhooks/rest/",

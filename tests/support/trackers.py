@@ -24,6 +24,18 @@ def bot_action(name: str) -> Dict[str, Any]:
     return {"event": "action", "name": name}
 
 
+def completed_form(form: str, confirmation_slot: str, answers: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The events of `form` run in a conversation: activated, answered with
+    the user events `answers`, confirmed and ended, as Rasa records them."""
+    return [
+        {"event": "active_loop", "name": form},
+        *answers,
+        {"event": "slot", "name": confirmation_slot, "value": True},
+        {"event": "slot", "name": "requested_slot", "value": None},
+        {"event": "active_loop", "name": None},
+    ]
+
+
 def tracker_with(events: List[Dict[str, Any]], slots: Optional[Dict[str, Any]] = None, sender: str = "test") -> Tracker:
     """A tracker whose latest message is the last user event in `events`."""
     latest = next((e["parse_data"] for e in reversed(events) if e["event"] == "user"), {})

@@ -1,0 +1,33 @@
+"""The Rasa release whose internals this project's overrides replace.
+
+Most of the project configures Rasa through its public hooks. Two places
+replace code of Rasa's own, because the stock code stops the server or
+shows visitors a broken reply:
+
+* stores.ConfiguredSQLTrackerStore.session_scope replaces
+  SQLTrackerStore.session_scope, which turns every ValueError raised while a
+  conversation is read or saved into sys.exit(1): one malformed sender id
+  stopped the whole server.
+* response_templates.PlainValueResponseGenerator._fill_response replaces
+  TemplatedNaturalLanguageGenerator._fill_response's interpolation, which
+  returns the raw template ("{preferred_times}") whenever a filled-in value
+  contains "0[" (rasa/core/nlg/interpolator.py).
+
+Both check the Rasa version when they are loaded, so an upgrade fails
+loudly until someone has re-read the code they replace.
+"""
+
+from __future__ import annotations
+
+import rasa
+
+WRITTEN_FOR = "3.6.21"
+
+
+def require_rasa_version(replacement: str) -> None:
+    """Refuse to load `replacement` on a Rasa release it was not written for."""
+    if rasa.__version__ != WRITTEN_FOR:
+        raise RuntimeError(
+            f"{replacement} replaces code of Rasa {WRITTEN_FOR} (rasa_extensions/rasa_internals.py); "
+            f"this is Rasa {rasa.__version__}: compare the code it replaces, then update WRITTEN_FOR."
+        )
