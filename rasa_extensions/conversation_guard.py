@@ -33,11 +33,9 @@ order: for the REST and widget channels they leave in one response anyway.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
-import rasa
 from rasa.core.actions.action import create_bot_utterance
 from rasa.core.channels.channel import OutputChannel
 from rasa.core.processor import MessageProcessor
@@ -46,11 +44,11 @@ from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from actions.runtime import clinic_template_values
+from rasa_extensions.log_privacy import conversation_reference
+from rasa_extensions.rasa_internals import require_rasa_version
 
 logger = logging.getLogger(__name__)
 
-# The Rasa release whose MessageProcessor._run_prediction_loop this wraps.
-WRITTEN_FOR_RASA = "3.6.21"
 URGENT_INTENT = "urgent_symptom"
 # The safety reply, as data/rules/safety.yml sends it (a test keeps them equal).
 SAFETY_REPLY = ("utter_urgent_symptom", "utter_urgent_call_clinic", "utter_urgent_contact")
@@ -61,11 +59,6 @@ CONTACT_SLOT = "clinic_contact"
 
 Message = Dict[str, Any]
 PredictionLoop = Callable[[MessageProcessor, OutputChannel, DialogueStateTracker], Awaitable[None]]
-
-
-def conversation_reference(sender_id: str) -> str:
-    """A short stable hash of a conversation id, for logs that must not identify anyone."""
-    return hashlib.sha256(sender_id.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
 class HeldOutputChannel(OutputChannel):
@@ -197,11 +190,7 @@ async def answer_every_message(
 
 def install() -> None:
     """Route every Rasa server turn in this process through `answer_every_message`."""
-    if rasa.__version__ != WRITTEN_FOR_RASA:
-        raise RuntimeError(
-            f"rasa_extensions/conversation_guard.py wraps MessageProcessor._run_prediction_loop of Rasa "
-            f"{WRITTEN_FOR_RASA}, but Rasa {rasa.__version__} is installed: check that method, then update it."
-        )
+    require_rasa_version("conversation_guard.install (MessageProcessor._run_prediction_loop)")
     original = MessageProcessor._run_prediction_loop
     if getattr(original, "guarded", False):
         return

@@ -1,8 +1,8 @@
 """The Rasa release whose internals this project's overrides replace.
 
-Most of the project configures Rasa through its public hooks. Two places
-replace code of Rasa's own, because the stock code stops the server or
-shows visitors a broken reply:
+Most of the project configures Rasa through its public hooks. Three places
+replace or wrap code of Rasa's own, because the stock code stops the server,
+shows visitors a broken reply, or leaves a conversation silent:
 
 * stores.ConfiguredSQLTrackerStore.session_scope replaces
   SQLTrackerStore.session_scope, which turns every ValueError raised while a
@@ -13,7 +13,12 @@ shows visitors a broken reply:
   returns the raw template ("{preferred_times}") whenever a filled-in value
   contains "0[" (rasa/core/nlg/interpolator.py).
 
-Both check the Rasa version when they are loaded, so an upgrade fails
+* conversation_guard.install wraps MessageProcessor._run_prediction_loop:
+  when the dialogue loops until Rasa's circuit breaker, predicts nothing or
+  fails, a red flag still gets the safety reply, any other message an
+  apology, and the conversation listens again (it stayed silent for good).
+
+Each checks the Rasa version when it is loaded, so an upgrade fails
 loudly until someone has re-read the code they replace.
 """
 
