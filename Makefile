@@ -1,6 +1,6 @@
 # One verb per task. `make run` and `make test` are all a newcomer needs.
 .DEFAULT_GOAL := help
-.PHONY: help run test train retrain validate bench fuzz lint purge audit
+.PHONY: help run test train retrain validate bench fuzz markers lint purge audit
 
 help: ## List the tasks
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,12 @@ purge: ## Delete conversations older than CONVERSATION_RETENTION_DAYS (90); run 
 
 audit: ## Check the locked packages for known vulnerabilities (pip-audit; security/audit-exceptions.yml)
 	@bash scripts/setup.sh && bash scripts/audit.sh
+
+markers: ## Count Rasa's conversation markers (staff/markers.yml) over the stored conversations
+	@bash scripts/setup.sh && eval "$$(.venv/bin/python settings.py --export)" && mkdir -p var \
+		&& .venv/bin/python -m rasa_extensions.rasa_command evaluate markers all --config staff/markers.yml \
+		--endpoints endpoints.yml --stats-file-prefix var/markers-stats var/markers.csv \
+		&& cat var/markers-stats-overall.csv
 
 lint: ## Lint the Python code
 	@bash scripts/setup.sh && .venv/bin/ruff check .

@@ -72,6 +72,12 @@
       "connection and try again.",
     serverTrouble: "The assistant could not answer just now. Please try again in a moment.",
     refused: "The assistant could not accept that message.",
+    noAnswer: "The assistant didn't answer that. Please try asking another way.",
+    // Shown with every error and missing answer: whatever went wrong, a
+    // visitor with a worrying symptom still learns what to do.
+    emergency:
+      "If you have a worrying symptom after treatment, call the clinic that treated you. " +
+      "In an emergency, call 911.",
   };
 
   const script = document.currentScript || document.querySelector('script[src*="chat-widget.js"]');
@@ -473,7 +479,10 @@
     }
 
     function showError(text, retry) {
-      const children = [element("p", { class: "ccw-error-text", text })];
+      const children = [
+        element("p", { class: "ccw-error-text", text }),
+        element("p", { class: "ccw-error-text ccw-emergency", text: TEXTS.emergency }),
+      ];
       if (retry) {
         const retryButton = element("button", { type: "button", class: "ccw-retry", text: TEXTS.retry });
         retryButton.addEventListener("click", (event) => {
@@ -613,7 +622,12 @@
         }
         state.pending = null;
         setBusy(false);
-        addBotMessages(Array.isArray(replies) ? replies : []);
+        const answered = Array.isArray(replies) ? replies : [];
+        addBotMessages(answered);
+        if (!answered.length) {
+          // The message arrived (sending it again would repeat it), but nothing came back.
+          showError(TEXTS.noAnswer, null);
+        }
       } catch (error) {
         if (generation !== state.generation) {
           return;

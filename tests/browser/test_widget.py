@@ -258,6 +258,7 @@ def test_server_down_shows_retry_and_nothing_is_lost(widget: ChatWidget, servers
         widget.input.fill("how long is the recovery?")
         widget.input.press("Enter")
         expect(widget.error).to_contain_text("can't be reached")
+        expect(widget.error).to_contain_text("In an emergency, call 911")
         retry = widget.error.get_by_role("button", name="Retry")
         expect(retry).to_be_visible()
         expect(widget.page.locator(".ccw-msg-user").last).to_contain_text("Not sent")
@@ -276,3 +277,22 @@ def test_server_down_shows_retry_and_nothing_is_lost(widget: ChatWidget, servers
     widget.open()
     assert widget.user_texts() == ["does it hurt?", "how long is the recovery?"]
     widget.assert_clean(allow_connection_errors=True)
+
+
+def test_an_answer_that_never_comes_shows_what_to_do(widget: ChatWidget) -> None:
+    """The server guards against empty replies; a proxy or network fault can still
+    bring back nothing. The widget then says so, with the emergency advice."""
+    widget.goto("index.html")
+    widget.open()
+    widget.page.route(
+        "**/webhooks/widget/webhook",
+        lambda route: route.fulfill(status=200, content_type="application/json", body="[]"),
+    )
+    widget.input.fill("my face is oozing pus since the laser")
+    widget.input.press("Enter")
+    expect(widget.error).to_contain_text("didn't answer")
+    expect(widget.error).to_contain_text("In an emergency, call 911")
+    assert widget.user_texts()[-1] == "my face is oozing pus since the laser"
+    widget.page.unroute("**/webhooks/widget/webhook")
+    widget.ask("does it hurt?")
+    expect(widget.error).to_be_empty()
