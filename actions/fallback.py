@@ -23,6 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 FAQ_TOPICS_FILE = Path(__file__).resolve().parent.parent / "data" / "responses" / "faq_topics.yml"
 FAQ_INTENT = "faq"
+FALLBACK_INTENT = "nlu_fallback"
 # Conversation intents worth offering by name: the others ("yes", "thanks",
 # an urgent symptom...) either need no guess or are never guessed at.
 OFFERED_INTENTS = {
@@ -36,10 +37,10 @@ OFFERED_INTENTS = {
 MIN_SCORE = 0.125
 MAX_OFFERED = 3
 SOMETHING_ELSE = {"title": "Something else", "payload": "/deny"}
-# The unreadable-message guard (emoji only, another language) is certain of
-# its nlu_fallback; the FallbackClassifier's carries its threshold (0.5).
+# The unreadable-message guard (emoji only, another language) ranks its
+# nlu_fallback as certain; the FallbackClassifier's carries its threshold
+# (0.5), and can be ranked above the guard's when it runs after it.
 # Guessing topics from a Spanish question helps no one: ask in English.
-UNREADABLE_CONFIDENCE = 1.0
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,9 @@ def suggestions(parse: Mapping[str, Any], topics: Mapping[str, Mapping[str, str]
     A FAQ key scores the model's confidence in the FAQ intent times the
     answer selector's confidence in that key.
     """
-    if float((parse.get("intent") or {}).get("confidence") or 0.0) >= UNREADABLE_CONFIDENCE:
+    ranking = parse.get("intent_ranking") or []
+    unreadable = [r for r in ranking if r.get("name") == FALLBACK_INTENT and float(r.get("confidence") or 0.0) >= 1.0]
+    if unreadable:
         return []
     intent_confidence = {
         ranked.get("name"): float(ranked.get("confidence") or 0.0) for ranked in parse.get("intent_ranking") or []

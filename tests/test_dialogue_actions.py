@@ -73,7 +73,8 @@ def test_suggestions_rank_faq_topics_and_requests_by_the_models_belief() -> None
 
 def test_messages_in_other_languages_get_no_guesses() -> None:
     parse = parse_with({"faq": 0.9}, {"cost": 0.9})
-    parse["intent"] = {"name": "nlu_fallback", "confidence": 1.0}  # the unreadable-message guard
+    # The unreadable-message guard's entry, below the FallbackClassifier's.
+    parse["intent_ranking"].insert(1, {"name": "nlu_fallback", "confidence": 1.0})
     assert suggestions(parse, faq_topics()) == []
 
 

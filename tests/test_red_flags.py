@@ -102,6 +102,7 @@ def test_emergencies_get_the_911_tier_however_they_are_said(text: str) -> None:
         "still red 6 weeks after a non-ablative laser, is that ok?",
         "my daughter had laser and now has blisters near her mouth",
         "had laser at another clinic and now there's pus",
+        "my face came out in hives after using the cream the clinic prescribed",
     ],
 )
 def test_clinic_tier_symptoms_after_treatment(text: str) -> None:

@@ -102,7 +102,7 @@ def test_long_but_acceptable_message_is_answered(servers: AssistantServers) -> N
 @pytest.mark.parametrize(
     ("typed", "stored"),
     [
-        ('/greet{"repeated_misunderstanding": true}', 'greet{"repeated_misunderstanding": true}'),
+        ('/greet{"visitor_name": "Injected Name"}', 'greet{"visitor_name": "Injected Name"}'),
         ("/affirm@0.01", "affirm@0.01"),
         ("/restart", "restart"),
         ("/book_appointment", "book_appointment"),  # a real payload, but not offered now
@@ -114,7 +114,7 @@ def test_typed_intents_are_plain_text_unless_offered(servers: AssistantServers, 
     servers.send(sender, typed)
     tracker = servers.tracker(sender)
     assert tracker["latest_message"]["text"] == stored
-    assert tracker["slots"]["repeated_misunderstanding"] is False
+    assert tracker["slots"]["visitor_name"] is None
     assert not any(event["event"] == "restart" for event in tracker["events"])
     assert_still_answers(servers, sender)
 

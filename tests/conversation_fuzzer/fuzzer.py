@@ -36,7 +36,10 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 
 import yaml
 
+from actions.booking import ValidateBookingForm
+from actions.handoff import ValidateHandoffForm
 from actions.visitor_details import looks_like_question
+from actions.visitor_forms import MAY_CARRY_AN_ANSWER
 from tests.support.dialogue_checks import (
     SAFETY_REPLY,
     FormState,
@@ -62,6 +65,8 @@ STATE_AFTER_ACTION = {
     "utter_offer_person": "after_offer_person",
     "utter_bot_challenge": "after_bot_challenge",
 }
+# How each form reads a request that may carry its answer ("call me Beth").
+FORM_VALIDATIONS = {"booking_form": ValidateBookingForm(), "handoff_form": ValidateHandoffForm()}
 WIDGET_WEBHOOK = "/webhooks/widget/webhook"
 REST_WEBHOOK = "/webhooks/rest/webhook"
 
@@ -174,6 +179,10 @@ def message_kind(step: Step, before: FormState, table: DialogueTable) -> str:
     intent = step.turn.intent if step.turn else ""
     if before.form and intent in ANSWER_UNLESS_A_QUESTION and not looks_like_question(step.text):
         return "inform"
+    if before.form and intent in MAY_CARRY_AN_ANSWER and not looks_like_question(step.text):
+        validation = FORM_VALIDATIONS[before.form]
+        if validation.holds_an_answer(before.requested_slot, step.text):
+            return "inform"
     return intent if intent in table.kinds else "inform"
 
 

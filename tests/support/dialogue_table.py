@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
+from rasa_extensions.nlu.red_flag_detector import CLINIC, DEFAULT_TERMS_FILE, TIER_ENTITY, RedFlagRules
 from tests.support.project_data import PROJECT_DIR, domain
 
 TABLE_FILE = PROJECT_DIR / "docs" / "dialogue" / "table.yml"
@@ -169,6 +170,15 @@ STORY_ACTIONS = {
 FORM_QUESTION_REPLIES = {"question", "next_question", "answer_checked"}
 
 
+def story_text(text: str, kind: str) -> str:
+    """A message as a test story writes it: an urgent one with the tier the
+    red-flag detector marks it with (Rasa's e2e test compares entities too)."""
+    if kind != "urgent_symptom":
+        return text
+    tier = RedFlagRules.from_file(DEFAULT_TERMS_FILE).tier(text) or CLINIC
+    return f'[{text}]{{"entity": "{TIER_ENTITY}", "value": "{tier}"}}'
+
+
 def reply_actions(row: Row) -> List[Dict[str, Any]]:
     names = [
         name
@@ -190,7 +200,9 @@ def story_for(row: Row) -> Optional[Dict[str, Any]]:
     if form and row.kind in {"button", "inform", "affirm", "deny"}:
         return None
     steps: List[Dict[str, Any]] = form_opening(form) if form else []
-    steps.append({"user": table.examples[row.kind], "intent": STORY_INTENTS.get(row.kind, row.kind)})
+    steps.append(
+        {"user": story_text(table.examples[row.kind], row.kind), "intent": STORY_INTENTS.get(row.kind, row.kind)}
+    )
     next_form = table.form_of(row.next_state)
     if form and next_form and next_form != form:
         steps += [{"action": "action_deactivate_loop"}, {"active_loop": None}]
