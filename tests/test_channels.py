@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import re
 import time
 import urllib.parse
 import urllib.request
@@ -20,12 +21,14 @@ from typing import Dict, List, Tuple
 import pytest
 from twilio.request_validator import RequestValidator
 
+from actions.fallback import faq_topics
 from rasa_extensions.channels.channel_support import (
     last_offered_buttons,
     not_configured_blueprint,
     numbered_options,
 )
 from tests.conftest import CHANNEL_SECRETS
+from tests.support.dialogue_checks import BETWEEN_TOPICS
 from tests.support.project_data import faq_responses
 from tests.support.provider_api import ProviderApi, ProviderCall
 from tests.support.servers import AssistantServers
@@ -125,6 +128,31 @@ def test_whatsapp_buttons_become_numbered_options_and_a_number_picks_one(
     [answer] = new_calls(provider_api, before, "/Messages.json")
     recovery = " ".join(faq_responses()["recovery_time"].split())[:60]
     assert " ".join(answer.form["Body"].split()).startswith(recovery)
+
+
+def test_did_you_mean_on_sms_is_numbered_and_a_number_answers_that_topic(
+    servers: AssistantServers, provider_api: ProviderApi
+) -> None:
+    """A message between topics gets them as numbered options; a topic's number answers it."""
+    sender = f"+1815555{uuid.uuid4().int % 10000:04d}"
+    for text in BETWEEN_TOPICS:
+        before = len(provider_api.calls)
+        assert twilio_post(servers, twilio_params(sender, text))[0] == 204
+        [offer] = new_calls(provider_api, before, "/Messages.json")
+        if "Did you mean" in offer.form["Body"]:
+            break
+    else:
+        pytest.fail(f"none of {BETWEEN_TOPICS} made the assistant offer topics")
+    options = re.findall(r"^(\d)\. (.+)$", offer.form["Body"], flags=re.MULTILINE)
+    assert options[-1][1] == "Something else" and len(options) >= 2
+    titles = {topic["title"]: key for key, topic in faq_topics().items()}
+    number, title = next((number, title) for number, title in options if title in titles)
+    before = len(provider_api.calls)
+    assert twilio_post(servers, twilio_params(sender, number))[0] == 204
+    [answer] = new_calls(provider_api, before, "/Messages.json")
+    key = titles[title]
+    opening = " ".join(faq_responses()[key].split()).split("{", 1)[0][:50]
+    assert " ".join(answer.form["Body"].split()).startswith(opening)
 
 
 # --- Messenger --------------------------------------------------------------

@@ -16,6 +16,7 @@ import pytest
 
 from rasa_extensions.channels.visitor_input import new_conversation_id
 from tests.support.dialogue_checks import (
+    BETWEEN_TOPICS,
     FORM_CONTINUES,
     FORM_ENDINGS,
     FormState,
@@ -49,17 +50,6 @@ QUESTIONS = {
 }
 # Questions that offer buttons (the `button` kind is played only there).
 BUTTON_QUESTIONS = {"preferred_clinic", "contact_consent", "booking_confirmed", "callback_confirmed"}
-# Messages between two or three topics. Which of them the model is unsure
-# about changes with the training data, so the first that makes the
-# assistant offer topics is used.
-BETWEEN_TOPICS = (
-    "talk price",
-    "consult price book",
-    "appointment cost",
-    "person cost",
-    "cost of the consultation booking",
-    "price booking?",
-)
 
 
 def reach(chat: RecordedChat, state: str, slot: Optional[str]) -> FormState:

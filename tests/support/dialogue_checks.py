@@ -25,6 +25,17 @@ PLACE_ANSWERS = {
     "utter_unknown_place",
     "utter_anything_else",
 }
+# Messages between two or three topics. Which of them the model is unsure
+# about changes with the training data, so the first that makes the
+# assistant offer topics is used.
+BETWEEN_TOPICS = (
+    "talk price",
+    "consult price book",
+    "appointment cost",
+    "person cost",
+    "cost of the consultation booking",
+    "price booking?",
+)
 # Reply groups of docs/dialogue/table.yml -> the responses each accepts.
 REPLY_GROUPS: Dict[str, Set[str]] = {
     "handoff_opening": HANDOFF_OPENINGS,
