@@ -64,6 +64,15 @@ FAMILIES: Dict[str, List[Example]] = {
 }
 
 
+# Quoted word for word in the issue: they must not become training examples.
+ISSUE_SENTENCES = ("can i get the laser done if i got sunburnt at the beach last weekend",)
+
+
+def test_the_issue_sentences_are_not_training_examples() -> None:
+    trained = {normalised_text(e.text) for e in load_examples(TRAINING_FILES)}
+    assert [s for s in ISSUE_SENTENCES if normalised_text(s) in trained] == []
+
+
 def test_the_family_messages_are_neither_training_examples_nor_blind_messages() -> None:
     known = {normalised_text(e.text) for e in load_examples([*TRAINING_FILES, BLIND_SET])}
     reused = [e.text for family in FAMILIES.values() for e in family if normalised_text(e.text) in known]
