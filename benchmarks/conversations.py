@@ -98,4 +98,3 @@ def conversation_figures(
         "markers": marker_counts(servers.state_dir, out_dir),
         "first_failures": failures,
     }
-

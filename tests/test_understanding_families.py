@@ -22,8 +22,14 @@ from staff.quality_gate import BLIND_SET, TRAINING_FILES
 
 FAMILIES: Dict[str, List[Example]] = {
     "a sunburnt or tanned visitor asks whether they can still be treated": [
-        Example("i burned pretty badly on vacation a few days ago, is it still ok to come in for my laser", "faq/preparation"),
-        Example("my face is really tanned from a beach holiday, can i still have the resurfacing next week", "faq/preparation"),
+        Example(
+            "i burned pretty badly on vacation a few days ago, is it still ok to come in for my laser",
+            "faq/preparation",
+        ),
+        Example(
+            "my face is really tanned from a beach holiday, can i still have the resurfacing next week",
+            "faq/preparation",
+        ),
     ],
     "what happens on the day itself": [
         Example("will you take pictures of my face before the laser starts", "faq/procedure_day"),
