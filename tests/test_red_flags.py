@@ -98,6 +98,7 @@ def test_emergencies_get_the_911_tier_however_they_are_said(text: str) -> None:
         "i think i have a cold sore on the treated area",
         "my eyelids are really swollen after my laser yesterday",
         "the treated skin has turned darker than the rest, it's been 6 weeks",
+        "a patch on my cheek went a strange pale colour after my laser",
         "redness still bright 3 months after my laser",
         "still red 6 weeks after a non-ablative laser, is that ok?",
         "my daughter had laser and now has blisters near her mouth",
