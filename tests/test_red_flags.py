@@ -150,6 +150,7 @@ def test_clinic_tier_symptoms_after_treatment(text: str) -> None:
         "i can't see the difference after 2 sessions, is that normal?",
         "lower lip scar, can laser help?",
         "crow's feet round my eyes and some sun damage, would it help with those",
+        "does your skin scab over after co2?",
         "i'm 38, am i too old?",
     ],
 )

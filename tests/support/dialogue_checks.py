@@ -26,8 +26,8 @@ PLACE_ANSWERS = {
     "utter_anything_else",
 }
 # Messages between two or three topics. Which of them the model is unsure
-# about changes with the training data, so the first that makes the
-# assistant offer topics is used.
+# about, and which topics it then offers, change with the training data, so
+# the first that makes the assistant offer an FAQ topic is used.
 BETWEEN_TOPICS = (
     "talk price",
     "consult price book",
@@ -35,6 +35,10 @@ BETWEEN_TOPICS = (
     "person cost",
     "cost of the consultation booking",
     "price booking?",
+    "insurance price",
+    "healing session time",
+    "numbing procedure steps",
+    "price hours",
 )
 # Reply groups of docs/dialogue/table.yml -> the responses each accepts.
 REPLY_GROUPS: Dict[str, Set[str]] = {
