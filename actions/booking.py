@@ -36,6 +36,9 @@ _DETAIL_WORDS = {
     "preferred_times": re.compile(r"\b(time|times|day|days|when)\b", re.IGNORECASE),
     "treatment_interest": re.compile(r"\b(treat\w*|scar\w*|concern)\b", re.IGNORECASE),
 }
+# "No, don't contact me" at the summary refuses contact: it does not name the
+# contact details as the detail to change.
+_REFUSES_CONTACT = re.compile(r"\b(don'?t|do not|never)\s+(contact|call|phone|email|e-mail|text)\b", re.IGNORECASE)
 
 
 class ValidateBookingForm(VisitorFormValidation):
@@ -126,7 +129,8 @@ class ValidateBookingForm(VisitorFormValidation):
         if answer is True:
             return {"booking_confirmed": True}
         text = latest_text(tracker)
-        to_change = [slot for slot, words in _DETAIL_WORDS.items() if words.search(text)]
+        named = [slot for slot, words in _DETAIL_WORDS.items() if words.search(text)]
+        to_change = [] if _REFUSES_CONTACT.search(text) else named
         if to_change:
             # Ask that detail again, then show the summary again.
             cleared: Dict[str, Any] = {slot: None for slot in to_change}

@@ -147,6 +147,16 @@ async def test_changing_a_detail_at_the_summary_asks_it_again() -> None:
     assert slots["preferred_times"] is None and slots["booking_confirmed"] is None
 
 
+async def test_refusing_contact_at_the_summary_does_not_ask_for_contact_details_again() -> None:
+    events, responses, _ = await run(
+        ValidateBookingForm(),
+        tracker("no please don't contact me", intent="deny", requested="booking_confirmed", visitor_contact="x@y.com"),
+    )
+    slots = slot_values(events)
+    assert "visitor_contact" not in slots and slots["booking_confirmed"] is None
+    assert responses == ["utter_which_detail_to_change"]
+
+
 async def test_preferred_clinic_question_has_a_button_per_location() -> None:
     _, responses, messages = await run(ActionAskPreferredClinic(), tracker("", requested="preferred_clinic"))
     assert responses == ["utter_ask_preferred_clinic"]
