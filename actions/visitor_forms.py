@@ -178,7 +178,10 @@ class VisitorFormValidation(FormValidationAction, ABC):
         moved_on = bool(next_requested) and next_requested[-1] != requested
         if not answered:
             return events
-        if answered[-1].get("value") is not None or moved_on:
+        # A clear "no" to the summary is understood (the form asks what to
+        # change), not a miss that leads to offering a person.
+        declined_summary = requested in YES_OR_NO_SLOTS and answer_as_yes_no(tracker) is False
+        if answered[-1].get("value") is not None or moved_on or declined_summary:
             return [*events, SlotSet(MISS_COUNTER_SLOT, 0.0)]
         misses = int(tracker.get_slot(MISS_COUNTER_SLOT) or 0) + 1
         if misses >= MISSES_BEFORE_OFFERING_A_PERSON:

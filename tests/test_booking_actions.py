@@ -69,6 +69,14 @@ async def test_the_third_miss_offers_a_person() -> None:
     assert slot_values(events)["invalid_answers"] == 0.0
 
 
+async def test_a_no_to_the_summary_is_not_a_miss() -> None:
+    events, responses, _ = await run(
+        ValidateBookingForm(), tracker("no", intent="deny", requested="booking_confirmed", invalid_answers=2.0)
+    )
+    assert responses == ["utter_which_detail_to_change"]
+    assert slot_values(events)["invalid_answers"] == 0.0
+
+
 async def test_a_question_during_the_form_is_left_to_the_faq_rules() -> None:
     events, responses, _ = await run(
         ValidateBookingForm(), tracker("wait, does it hurt?", intent="faq", requested="visitor_contact")
