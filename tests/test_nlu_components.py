@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+import scipy.sparse
+import yaml
 from rasa.shared.importers.importer import TrainingDataImporter
-from rasa.shared.nlu.constants import INTENT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE, INTENT, RESPONSE, TEXT
+from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 
 from rasa_extensions.nlu.long_message_truncator import LongMessageTruncator
+from rasa_extensions.nlu.sentence_level_features import SentenceLevelFeatures
 from rasa_extensions.nlu.unique_training_examples import UniqueExamplesTrainingData
 from rasa_extensions.nlu.unreadable_message_guard import (
     UnreadableMessageGuard,
@@ -104,3 +109,32 @@ def test_faq_examples_are_filtered_as_rasa_filters_them() -> None:
     assert [id(example) for example in ours.training_examples] == [id(example) for example in rasas.training_examples]
     assert ours.responses == rasas.responses
     assert ours.retrieval_intents == rasas.retrieval_intents
+
+
+def test_only_the_texts_sequence_features_of_the_named_featurizers_are_dropped() -> None:
+    def feature(kind: str, attribute: str, origin: str) -> Features:
+        return Features(scipy.sparse.coo_matrix(np.ones((1, 3))), kind, attribute, origin)
+
+    kept = [
+        feature(FEATURE_TYPE_SENTENCE, TEXT, "word_counts"),
+        feature(FEATURE_TYPE_SEQUENCE, TEXT, "token_shapes"),
+        feature(FEATURE_TYPE_SEQUENCE, RESPONSE, "word_counts"),
+    ]
+    dropped = feature(FEATURE_TYPE_SEQUENCE, TEXT, "word_counts")
+    message = Message(data={"text": "does it hurt"}, features=[*kept, dropped])
+    SentenceLevelFeatures({"featurizers": ["word_counts", "char_counts"]}).process([message])
+    assert message.features == kept
+
+
+def test_sequence_features_are_dropped_only_where_no_classifier_reads_them() -> None:
+    """Per-token features matter to a transformer and to entity recognition:
+    with either, SentenceLevelFeatures would silently cost accuracy."""
+    pipeline = yaml.safe_load((PROJECT_DIR / "config.yml").read_text())["pipeline"]
+    names = [component["name"].rsplit(".", 1)[-1] for component in pipeline]
+    assert "SentenceLevelFeatures" in names
+    classifiers = [c for c in pipeline if c["name"].endswith(("DIETClassifier", "ResponseSelector"))]
+    assert len(classifiers) == 2
+    for classifier in classifiers:
+        assert classifier.get("number_of_transformer_layers", 0) == 0
+        assert classifier.get("entity_recognition", False) is False
+        assert classifier.get("hidden_layers_sizes", {}).get("text") == []
