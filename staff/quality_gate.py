@@ -32,6 +32,7 @@ TRAINING_FILES = sorted((PROJECT_DIR / "data" / "nlu").glob("*.yml"))
 DEVELOPMENT_SETS = (
     PROJECT_DIR / "tests" / "nlu_holdout" / "holdout.yml",
     PROJECT_DIR / "tests" / "nlu_holdout" / "fresh.yml",
+    PROJECT_DIR / "tests" / "nlu_holdout" / "visitors.yml",
 )
 BLIND_SET = PROJECT_DIR / "tests" / "nlu_blind" / "blind.yml"
 PUBLISHED_RECORD = PROJECT_DIR / "models" / "published.json"
