@@ -104,6 +104,9 @@ def test_emergencies_get_the_911_tier_however_they_are_said(text: str) -> None:
         "my daughter had laser and now has blisters near her mouth",
         "had laser at another clinic and now there's pus",
         "my face came out in hives after using the cream the clinic prescribed",
+        "my lower eyelid has started pulling down since the co2",
+        "two weeks after the laser my eyelid won't close properly",
+        "had fractional on monday and the pain keeps getting worse, advil isn't helping",
     ],
 )
 def test_clinic_tier_symptoms_after_treatment(text: str) -> None:
@@ -151,6 +154,9 @@ def test_clinic_tier_symptoms_after_treatment(text: str) -> None:
         "lower lip scar, can laser help?",
         "crow's feet round my eyes and some sun damage, would it help with those",
         "does your skin scab over after co2?",
+        "does brown skin heal with dark spots after resurfacing?",
+        "i'm Korean and scared my skin might get lighter patches after the laser",
+        "concerned that my skin could turn darker in patches, I'm olive-skinned",
         "i'm 38, am i too old?",
     ],
 )
