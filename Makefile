@@ -1,9 +1,9 @@
 # One verb per task. `make run` and `make test` are all a newcomer needs.
 .DEFAULT_GOAL := help
-.PHONY: help run test train retrain validate bench fuzz markers lint purge audit
+.PHONY: help run test train retrain validate bench understanding fuzz markers lint purge audit
 
 help: ## List the tasks
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 run: ## Install if needed, train if stale, start (and keep up) the assistant, print where to talk to it
 	@bash scripts/run.sh
@@ -22,6 +22,9 @@ validate: ## Check the training data and the clinic data file
 
 bench: ## Run the benchmarks and write a dated report under benchmarks/reports/
 	@bash scripts/setup.sh && .venv/bin/python -m benchmarks.run
+
+understanding: ## Understanding only: the project beside Rasa default and TF-IDF+LR, development and blind sets (~1 hour)
+	@bash scripts/setup.sh && .venv/bin/python -m benchmarks.understanding_comparison
 
 fuzz: ## Random whole conversations against fresh servers (FUZZ_CONVERSATIONS=2000, FUZZ_SEED=now)
 	@bash scripts/setup.sh && .venv/bin/python -m tests.conversation_fuzzer \

@@ -14,6 +14,7 @@ import pytest
 from benchmarks.red_flag_evaluation import BOTH, RedFlagSets, reply_to
 from benchmarks.speed import percentile
 from benchmarks.understanding import stratified_folds
+from benchmarks.understanding_comparison import write as write_understanding_report
 from staff.nlu_evaluation import Example, Report, predicted_label
 
 
@@ -139,3 +140,21 @@ def test_cross_validation_is_reused_only_from_a_run_on_the_same_training_data(tm
                                    "understanding": {"rasa_default": not_measured}}))  # fmt: skip
     with pytest.raises(SystemExit):
         reused_cross_validation(earlier, "rasa_default")
+
+
+def test_understanding_comparison_report_names_every_pipeline_and_both_sets(tmp_path: Path) -> None:
+    row = dict.fromkeys(
+        ("development_accuracy", "development_macro_f1", "urgent_recall", "out_of_scope_recall",
+         "blind_accuracy", "blind_macro_f1", "blind_urgent_recall", "blind_out_of_scope_recall"),
+        0.5,
+    )  # fmt: skip
+    results = {
+        "understanding": {"project": {**row, "blind_accuracy": 0.961}, "rasa_default": row, "tfidf_lr": row},
+        "nlu_training_seconds": {"project": 101.0, "rasa_default": 900.0},
+        "meta": {"date": "2026-12-07", "training_examples": 10, "development_examples": 4, "blind_examples": 3},
+    }
+    report = write_understanding_report(results, tmp_path).read_text()
+    assert "| (a) project | 0.961 |" in report
+    assert "(b) Rasa default" in report and "(c) TF-IDF + LR" in report
+    assert "project 101 s, rasa_default 900 s" in report
+    assert json.loads((tmp_path / "results.json").read_text()) == results
