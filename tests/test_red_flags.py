@@ -72,6 +72,7 @@ RULES = RedFlagRules.from_file(DEFAULT_TERMS_FILE)
         "39.5 C and I'm really unwell, vomiting",
         "she fainted after the session",
         "I blacked out at home after the laser",
+        "i feel faint and my lips look swollen, is this an allergic reaction?",
     ],
 )
 def test_emergencies_get_the_911_tier_however_they_are_said(text: str) -> None:
