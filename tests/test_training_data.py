@@ -11,10 +11,7 @@ import yaml
 
 from staff import quality_gate
 from tests.support.project_data import (
-    FRESH_HOLDOUT,
-    HOLDOUT,
     PROJECT_DIR,
-    VISITORS_HOLDOUT,
     catalogue_conversation_intents,
     catalogue_faq_keys,
     domain,
@@ -79,9 +76,7 @@ def test_holdout_covers_every_faq_key(key: str) -> None:
     assert len(holdout_examples().get(f"faq/{key}", [])) >= MIN_HOLDOUT_EXAMPLES_PER_FAQ_KEY
 
 
-@pytest.mark.parametrize(
-    "held_out_file", [HOLDOUT, FRESH_HOLDOUT, VISITORS_HOLDOUT], ids=["holdout", "fresh", "visitors"]
-)
+@pytest.mark.parametrize("held_out_file", quality_gate.DEVELOPMENT_SETS, ids=lambda path: path.stem)
 def test_held_out_messages_are_never_copied_into_training(held_out_file: Path) -> None:
     training = {normalise(e) for examples in training_examples().values() for e in examples}
     held_out = examples_by_intent([held_out_file])

@@ -20,8 +20,6 @@ MEDICAL_FACTS = CONTENT_DIR / "medical_facts.md"
 HOLDOUT = PROJECT_DIR / "tests" / "nlu_holdout" / "holdout.yml"
 # A second, harder set written blind later (see tests/nlu_holdout/README.md).
 FRESH_HOLDOUT = PROJECT_DIR / "tests" / "nlu_holdout" / "fresh.yml"
-# A third, written by an independent writer on 2026-12-07 (its brief is beside it).
-VISITORS_HOLDOUT = PROJECT_DIR / "tests" / "nlu_holdout" / "visitors.yml"
 # Never tuned on: tests/nlu_blind/README.md.
 BLIND = PROJECT_DIR / "tests" / "nlu_blind" / "blind.yml"
 
