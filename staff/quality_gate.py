@@ -33,6 +33,7 @@ DEVELOPMENT_SETS = (
     PROJECT_DIR / "tests" / "nlu_holdout" / "holdout.yml",
     PROJECT_DIR / "tests" / "nlu_holdout" / "fresh.yml",
     PROJECT_DIR / "tests" / "nlu_holdout" / "visitors.yml",
+    PROJECT_DIR / "tests" / "nlu_holdout" / "independent.yml",
 )
 BLIND_SET = PROJECT_DIR / "tests" / "nlu_blind" / "blind.yml"
 PUBLISHED_RECORD = PROJECT_DIR / "models" / "published.json"
