@@ -39,7 +39,7 @@ MAX_OFFERED = 3
 SOMETHING_ELSE = {"title": "Something else", "payload": "/deny"}
 # The unreadable-message guard (emoji only, another language) ranks its
 # nlu_fallback as certain; the FallbackClassifier's carries its threshold
-# (0.5), and can be ranked above the guard's when it runs after it.
+# (config.yml, below 1), and can be ranked above the guard's when it runs after it.
 # Guessing topics from a Spanish question helps no one: ask in English.
 
 
