@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -23,7 +24,8 @@ LABELS = {
 
 def _fmt(value: Any, digits: int = 3) -> str:
     if isinstance(value, float):
-        return f"{value:.{digits}f}"
+        # A figure a run did not measure (NaN) says so instead of "nan".
+        return f"{value:.{digits}f}" if math.isfinite(value) else "not run"
     return str(value)
 
 

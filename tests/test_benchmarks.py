@@ -157,4 +157,6 @@ def test_understanding_comparison_report_names_every_pipeline_and_both_sets(tmp_
     assert "| (a) project | 0.961 |" in report
     assert "(b) Rasa default" in report and "(c) TF-IDF + LR" in report
     assert "project 101 s, rasa_default 900 s" in report
+    # This run has no cross-validation: its columns say so, not "nan".
+    assert "nan" not in report and report.count("not run") == 6
     assert json.loads((tmp_path / "results.json").read_text()) == results
