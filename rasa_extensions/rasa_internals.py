@@ -18,6 +18,12 @@ shows visitors a broken reply, or leaves a conversation silent:
   fails, a red flag still gets the safety reply, any other message an
   apology, and the conversation listens again (it stayed silent for good).
 
+One more, for training time (the target is under 2 minutes):
+
+* nlu.batched_count_vectors.BatchedCountVectorsFeaturizer.process_training_data
+  replaces CountVectorsFeaturizer's per-example loop over the training data
+  with one sklearn call per attribute, using its protected token helpers.
+
 Each checks the Rasa version when it is loaded, so an upgrade fails
 loudly until someone has re-read the code they replace.
 """

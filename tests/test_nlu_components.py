@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import List
+
 import numpy as np
 import pytest
 import scipy.sparse
 import yaml
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.importers.importer import TrainingDataImporter
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE, INTENT, RESPONSE, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from rasa_extensions.nlu.batched_count_vectors import BatchedCountVectorsFeaturizer
 from rasa_extensions.nlu.long_message_truncator import LongMessageTruncator
 from rasa_extensions.nlu.sentence_level_features import SentenceLevelFeatures
 from rasa_extensions.nlu.unique_training_examples import UniqueExamplesTrainingData
@@ -138,3 +148,37 @@ def test_sequence_features_are_dropped_only_where_no_classifier_reads_them() -> 
         assert classifier.get("number_of_transformer_layers", 0) == 0
         assert classifier.get("entity_recognition", False) is False
         assert classifier.get("hidden_layers_sizes", {}).get("text") == []
+
+
+@pytest.mark.parametrize("alias", ["word_counts", "char_counts"])
+def test_batched_count_vectors_give_every_training_example_rasas_matrices(alias: str, tmp_path: Path) -> None:
+    """BatchedCountVectorsFeaturizer featurizes the training data in one pass
+    per attribute; each example must get what Rasa's per-example loop gives."""
+    pipeline = yaml.safe_load((PROJECT_DIR / "config.yml").read_text())["pipeline"]
+    [settings] = [component for component in pipeline if component.get("alias") == alias]
+    config = {**CountVectorsFeaturizer.get_default_config(), **settings}
+    training_data = TrainingDataImporter.load_from_config(
+        str(PROJECT_DIR / "config.yml"), str(PROJECT_DIR / "domain.yml"), [str(PROJECT_DIR / "data")]
+    ).get_nlu_data()
+    WhitespaceTokenizer(WhitespaceTokenizer.get_default_config()).process_training_data(training_data)
+    context = ExecutionContext(GraphSchema({}), "test")
+    storage = LocalModelStorage(tmp_path)
+
+    def featurized(featurizer_class: type) -> List[List[Features]]:
+        featurizer = featurizer_class.create(config, storage, Resource(f"{alias}-{featurizer_class.__name__}"), context)
+        featurizer.train(training_data)
+        copies = [Message(data=dict(example.data)) for example in training_data.training_examples]
+        # Rasa's own process_training_data runs its per-example loop.
+        featurizer.process_training_data(TrainingData(copies))
+        return [copy.features for copy in copies]
+
+    rasas, ours = featurized(CountVectorsFeaturizer), featurized(BatchedCountVectorsFeaturizer)
+    assert len(ours) == len(rasas) > 4000
+    assert sum(len(features) for features in ours) > 4000
+    for our_features, rasa_features in zip(ours, rasas, strict=True):
+        assert [(f.type, f.attribute) for f in our_features] == [(f.type, f.attribute) for f in rasa_features]
+        for our, rasa in zip(our_features, rasa_features, strict=True):
+            assert our.features.dtype == rasa.features.dtype and our.features.shape == rasa.features.shape
+            assert (our.features.row.tolist(), our.features.col.tolist(), our.features.data.tolist()) == (
+                rasa.features.row.tolist(), rasa.features.col.tolist(), rasa.features.data.tolist()
+            )  # fmt: skip
