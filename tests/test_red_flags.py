@@ -110,6 +110,26 @@ def test_emergencies_get_the_911_tier_however_they_are_said(text: str) -> None:
         "my lower eyelid has started pulling down since the co2",
         "two weeks after the laser my eyelid won't close properly",
         "had fractional on monday and the pain keeps getting worse, advil isn't helping",
+        # Treatment named with a hyphenated or possessive word.
+        "got a couple of blisters on my jaw after a non-ablative fraxel, is that ok",
+        "since monday's session my nose has blistered",
+        # Swelling that comes back; swelling round the eyes.
+        "day 4 after treatment, the puffiness had settled but it came back overnight",
+        "the swelling round my eyes is huge 2 days after laser",
+        # Cold-sore-like spots in a group.
+        "three days after co2 there are small grouped spots by my mouth",
+        # Pain despite medicine, pain that keeps someone awake, pain told in two clauses.
+        "took two advil and my cheeks still ache, day 2 after the laser",
+        "the ache keeps me up at night, 3 days after my session",
+        "my face hurt a little after the laser, but since this morning it's getting a lot worse",
+        # A temperature word after the number.
+        "101 temp tonight, had co2 on friday",
+        # Warmth and tenderness together.
+        "the lasered spot is warm, firm and tender",
+        # Redness a year on.
+        "over a year after the laser and my cheeks are still red",
+        # Something else has healed, not the symptom.
+        "new scabs on my chin a week after treatment, the rest has healed",
     ],
 )
 def test_clinic_tier_symptoms_after_treatment(text: str) -> None:
@@ -147,6 +167,9 @@ def test_clinic_tier_symptoms_after_treatment(text: str) -> None:
         "i faint when i see needles, are there needles involved?",
         "I carry an epipen for a nut allergy, is laser ok?",
         "I had darker patches after my first session but they faded, should I do a second?",
+        "I had blisters after my laser but they all healed, is a second session ok?",
+        "i had a 99 temp after my session, is that ok",
+        "my acne scars have been red for years, would a laser help?",
         "i had blisters after my last laser at another place, how can i avoid that this time?",
         # Expected healing, and the same words used for something else.
         "treated yesterday, skin is red and a bit swollen, normal?",

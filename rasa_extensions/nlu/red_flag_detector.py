@@ -82,6 +82,8 @@ _TEMPERATURE_WORDS = re.compile(
     r"\b(?:reads|says|shows|showing|running|spik\w*|hit|up to|over|above)\W+)$",
     re.IGNORECASE,
 )
+# ... or after it: "102 temp since my session", "39 fever".
+_TEMPERATURE_WORD_AFTER = re.compile(r"\s*(?:temps?|temperature|fever)\b", re.IGNORECASE)
 
 
 def _words(patterns: Sequence[str]) -> Pattern[str]:
@@ -133,7 +135,12 @@ class Temperature:
             # temperatures ("now 39.6", "thermometer says 38.9").
             decimal = "." in match.group(1) or "," in match.group(1)
             body_range = 35 <= value <= 43 or 95 <= value <= 110
-            said_temperature = match.group(2) or unit or _TEMPERATURE_WORDS.search(text[: match.start()])
+            said_temperature = (
+                match.group(2)
+                or unit
+                or _TEMPERATURE_WORDS.search(text[: match.start()])
+                or _TEMPERATURE_WORD_AFTER.match(text, match.end())
+            )
             if not (said_temperature or (decimal and body_range)):
                 continue
             if not unit:
@@ -238,6 +245,7 @@ class RedFlagRules:
     history_or_plans: Pattern[str]
     happening_now: Pattern[str]
     resolved: Pattern[str]
+    something_else: Pattern[str]
     general_questions: Pattern[str]
     risk_after_symptom: Pattern[str]
     not_treated: Pattern[str]
@@ -257,6 +265,7 @@ class RedFlagRules:
             history_or_plans=_words(config["history_or_plans"]),
             happening_now=_words(config["happening_now"]),
             resolved=_words(config["resolved"]),
+            something_else=_words(config["something_else"]),
             general_questions=_words(config["general_questions"]),
             risk_after_symptom=_words(config["risk_after_symptom"]),
             not_treated=_words(config["not_treated"]),
@@ -324,7 +333,11 @@ class RedFlagRules:
 
     def _resolved(self, text: str, span: Tuple[int, int]) -> bool:
         """Whether the sentence goes on to say the symptom has gone ("... but they faded")."""
-        return bool(self.resolved.search(text, span[1], _sentence_bounds(text, span)[1]))
+        sentence_end = _sentence_bounds(text, span)[1]
+        return any(
+            not self.something_else.search(text, span[1], healed.start())
+            for healed in self.resolved.finditer(text, span[1], sentence_end)
+        )
 
     def _history_only(self, sentence: str) -> bool:
         return bool(self.history_or_plans.search(sentence)) and not self.happening_now.search(sentence)
