@@ -186,6 +186,16 @@ def plot_latency(results: Dict[str, Any], path: Path) -> None:
     plt.close(figure)
 
 
+def new_report_folder(reports_dir: Path, date: str, suffix: str = "") -> Path:
+    """`<date><suffix>`, or `<date>b<suffix>`, `<date>c<suffix>`... when a run
+    of the same day already wrote there: a second run never overwrites the first."""
+    for letter in ["", *"bcdefghijklmnopqrstuvwxyz"]:
+        folder = reports_dir / f"{date}{letter}{suffix}"
+        if not folder.exists():
+            return folder
+    raise FileExistsError(f"26 reports dated {date} already in {reports_dir}; pass --out")
+
+
 def write_report(results: Dict[str, Any], directory: Path) -> Path:
     """Write report.md, results.json and the plots into `directory`."""
     directory.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""`make bench`: every benchmark in one run, written to benchmarks/reports/<date>/.
+"""`make bench`: every benchmark in one run, written to benchmarks/reports/<date>/ (<date>b/... if taken).
 
     python -m benchmarks.run                 # the full run (about 1.5 hours on 2 cores)
     python -m benchmarks.run --quick         # tiny configuration: checks the scripts work
@@ -37,7 +37,7 @@ import yaml
 from benchmarks.conversations import conversation_figures
 from benchmarks.red_flag_evaluation import TARGETS as RED_FLAG_TARGETS
 from benchmarks.red_flag_evaluation import RedFlagSets, evaluate_red_flags, reply_to_label
-from benchmarks.report import write_report
+from benchmarks.report import new_report_folder, write_report
 from benchmarks.speed import VISITOR_PAUSE_SECONDS, floor_server, rss_megabytes, run_load, serve
 from benchmarks.understanding import (
     baseline_cross_validation,
@@ -390,7 +390,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
         "training_data_fingerprint": training_data_fingerprint(),
         "notes": notes,
     }
-    out = args.out or REPORTS_DIR / (results["meta"]["date"] + ("-quick" if args.quick else ""))
+    out = args.out or new_report_folder(REPORTS_DIR, results["meta"]["date"], "-quick" if args.quick else "")
     report = write_report(results, out)
     shutil.rmtree(work_dir, ignore_errors=True)
     print(report.read_text())

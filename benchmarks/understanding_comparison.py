@@ -5,7 +5,8 @@ default's training; `make bench` adds cross-validation, speed and cost).
 
     python -m benchmarks.understanding_comparison [--out DIR]
 
-Writes report.md and results.json to benchmarks/reports/<date>-understanding/.
+Writes report.md and results.json to benchmarks/reports/<date>-understanding/ (<date>b-..., <date>c-... for
+later runs of the same day).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, Sequence
 
-from benchmarks.report import accuracy_table
+from benchmarks.report import accuracy_table, new_report_folder
 from benchmarks.run import CONFIGS, NLU_FILES, REPORTS_DIR, TRAINING_DATA, understanding_row
 from benchmarks.understanding import rasa_holdout, tfidf_logistic_regression
 from staff.nlu_evaluation import Report, evaluate_model, load_examples
@@ -75,14 +76,19 @@ def write(results: Dict[str, Any], directory: Path) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=None, help="report folder (default: reports/<date>-understanding)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="report folder (default: reports/<date>-understanding, <date>b-... if taken)",
+    )
     args = parser.parse_args(argv)
     work_dir = Path(tempfile.mkdtemp(prefix="clinic-understanding-"))
     try:
         results = compare(work_dir)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
-    report = write(results, args.out or REPORTS_DIR / f"{results['meta']['date']}-understanding")
+    report = write(results, args.out or new_report_folder(REPORTS_DIR, results["meta"]["date"], "-understanding"))
     print(report.read_text())
     return report
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.red_flag_evaluation import BOTH, RedFlagSets, reply_to
+from benchmarks.report import new_report_folder
 from benchmarks.speed import percentile
 from benchmarks.understanding import stratified_folds
 from benchmarks.understanding_comparison import write as write_understanding_report
@@ -160,3 +161,14 @@ def test_understanding_comparison_report_names_every_pipeline_and_both_sets(tmp_
     # This run has no cross-validation: its columns say so, not "nan".
     assert "nan" not in report and report.count("not run") == 6
     assert json.loads((tmp_path / "results.json").read_text()) == results
+
+
+def test_a_second_report_of_the_same_day_gets_its_own_folder(tmp_path: Path) -> None:
+    first = new_report_folder(tmp_path, "2026-12-07", "-understanding")
+    assert first.name == "2026-12-07-understanding"
+    first.mkdir()
+    second = new_report_folder(tmp_path, "2026-12-07", "-understanding")
+    assert second.name == "2026-12-07b-understanding"
+    second.mkdir()
+    assert new_report_folder(tmp_path, "2026-12-07", "-understanding").name == "2026-12-07c-understanding"
+    assert new_report_folder(tmp_path, "2026-12-07").name == "2026-12-07"
